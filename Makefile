@@ -1,0 +1,139 @@
+# xgossip top-level Makefile.
+#
+#   make            build everything into build/
+#   make deps       install the Debian packages the build and tests need
+#   make test       unit tests, BPF tests and namespace cluster tests
+#   make asan       the same tests on an ASan+UBSan build (build-asan/)
+#   make demo       a 5-node demo cluster in network namespaces
+#   make bench      benchmarks (see docs/BENCHMARKS.md)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make clean
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+B       ?= build
+
+CC      ?= gcc
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+
+BSSL_INC := /usr/include/android
+BSSL_LIB := /usr/lib/x86_64-linux-gnu/android
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -fno-strict-aliasing $(SAN)
+CPPFLAGS += -Iinclude -Iagent -I$(BSSL_INC) -I$(B)/gen $(shell pkg-config --cflags json-c 2>/dev/null)
+LDFLAGS  += $(SAN)
+SSL_LIBS := -L$(BSSL_LIB) -Wl,-rpath,$(BSSL_LIB) -lcrypto
+LIBS     := $(shell pkg-config --libs json-c 2>/dev/null) -lbpf -lxdp -lelf -lz $(SSL_LIBS) -lm
+
+# The protocol core: pure, no I/O; linked into everything.
+CORE_SRC   := $(sort $(wildcard agent/core/*.c))
+# Adapters shared by the daemon and tools: sockets, crypto, XDP loader, utils.
+ADAPT_SRC  := $(sort $(wildcard agent/net/*.c agent/xdp/*.c agent/util/*.c))
+DAEMON_SRC := $(sort $(wildcard agent/daemon/*.c))
+CTL_SRC    := $(sort $(wildcard tools/xgossipctl/*.c))
+PROBE_SRC  := $(sort $(wildcard tools/xgossip-probe/*.c))
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+# Shared test helpers (fake clock, in-memory network, ...).
+UNIT_LIB   := $(sort $(wildcard tests/unit/lib/*.c))
+BPF_SRC    := $(sort $(wildcard bpf/*.bpf.c))
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+LIBXG      := $(B)/libxgossip.a
+BPF_OBJ    := $(patsubst bpf/%.bpf.c,$(B)/bpf/%.bpf.o,$(BPF_SRC))
+BPF_SKEL   := $(patsubst bpf/%.bpf.c,$(B)/gen/%.skel.h,$(BPF_SRC))
+UNIT_BIN   := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+BINS       := $(B)/xgossipd $(B)/xgossipctl $(if $(PROBE_SRC),$(B)/xgossip-probe)
+
+.PHONY: all deps test unit nstest asan demo bench install clean
+all: $(BINS) $(UNIT_BIN)
+
+# --- BPF -------------------------------------------------------------------
+BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Iinclude -Ibpf \
+	      -I/usr/include/$(shell uname -m)-linux-gnu
+
+$(B)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/xgossip/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(B)/gen/%.skel.h: $(B)/bpf/%.bpf.o
+	@mkdir -p $(@D)
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+# --- userspace -------------------------------------------------------------
+$(B)/obj/%.o: %.c | $(BPF_SKEL)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBXG): $(call obj,$(CORE_SRC) $(ADAPT_SRC))
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/xgossipd: $(call obj,$(DAEMON_SRC)) $(LIBXG)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/xgossipctl: $(call obj,$(CTL_SRC)) $(LIBXG)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/xgossip-probe: $(call obj,$(PROBE_SRC)) $(LIBXG)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# Unit tests may include daemon sources they test (e.g. control parsing),
+# so each links the library plus the daemon objects except main.
+DAEMON_LIBOBJ := $(call obj,$(filter-out agent/daemon/main.c,$(DAEMON_SRC)))
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(call obj,$(UNIT_LIB)) $(DAEMON_LIBOBJ) $(LIBXG)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+
+# --- targets ---------------------------------------------------------------
+deps:
+	@tools/install-deps.sh
+
+unit: $(UNIT_BIN)
+	@tests/run-unit.sh $(B)
+
+nstest: all
+	@tests/ns/run.sh $(B)
+
+test:
+	@tools/install-deps.sh --if-missing
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory nstest
+
+asan:
+	@tools/install-deps.sh --if-missing
+	@$(MAKE) --no-print-directory B=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" all
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(MAKE) --no-print-directory B=build-asan unit
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(MAKE) --no-print-directory B=build-asan nstest
+
+demo:
+	@tools/install-deps.sh --if-missing
+	@$(MAKE) --no-print-directory all
+	@tools/demo.sh $(B)
+
+bench:
+	@tools/install-deps.sh --if-missing
+	@$(MAKE) --no-print-directory all
+	@tests/bench/run.sh $(B)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
+	install -m 0755 $(B)/xgossipd $(DESTDIR)$(PREFIX)/sbin/xgossipd
+	install -m 0755 $(B)/xgossipctl $(DESTDIR)$(PREFIX)/bin/xgossipctl
+	$(if $(PROBE_SRC),install -m 0755 $(B)/xgossip-probe $(DESTDIR)$(PREFIX)/bin/xgossip-probe)
+	install -d $(DESTDIR)$(PREFIX)/include/xgossip
+	install -m 0644 include/xgossip/*.h $(DESTDIR)$(PREFIX)/include/xgossip/
+	install -d $(DESTDIR)$(PREFIX)/lib
+	install -m 0644 $(LIBXG) $(DESTDIR)$(PREFIX)/lib/libxgossip.a
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SWIM protocol core: membership table, probing, suspicion,
+ * dissemination, push/pull state.  A pure state machine: it never reads a
+ * clock, opens a socket or draws randomness on its own.  Time comes in as
+ * CLOCK_MONOTONIC nanoseconds on every call, bytes go out through io->send,
+ * randomness comes from io->rand64, and everything that happens is reported
+ * through io->on_event.  The daemon, the simulator and the unit tests are
+ * all just different adapters around this one API.
+ *
+ * Ordering contract with adapters: deliver every packet already received
+ * (with its kernel receive timestamp as rx_ns) before calling xg_core_tick()
+ * for a deadline, so an agent that was scheduled late does not time out
+ * probes whose ACKs are already sitting in its socket.
+ */
+#ifndef XGOSSIP_CORE_SWIM_H
+#define XGOSSIP_CORE_SWIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <xgossip/wire.h>
+
+#include "addr.h"
+
+#define XG_NS_PER_MS 1000000ULL
+
+struct xg_core;
+
+enum xg_state {
+	XG_ALIVE   = XG_S_ALIVE,
+	XG_SUSPECT = XG_S_SUSPECT,
+	XG_DEAD    = XG_S_DEAD,
+	XG_LEFT    = XG_S_LEFT,
+};
+
+const char *xg_state_name(enum xg_state s); /* "alive", "suspect", ... */
+
+struct xg_member_info {
+	uint64_t       id;
+	char           name[XG_NAME_MAX];
+	struct xg_addr addr;
+	enum xg_state  state;
+	uint32_t       incarnation;
+	uint16_t       meta_len;
+	uint8_t        meta[XG_META_MAX];
+	uint64_t       state_since_ns; /* when this node last saw state change */
+	bool           is_self;
+};
+
+enum xg_event_type {
+	XG_EV_JOIN,    /* a member appeared (alive) */
+	XG_EV_LEAVE,   /* a member left gracefully */
+	XG_EV_FAIL,    /* a member was declared dead */
+	XG_EV_UPDATE,  /* a member's metadata or address changed */
+	XG_EV_SUSPECT, /* a member became suspect */
+	XG_EV_ALIVE,   /* a suspect/dead member is alive again */
+	XG_EV_REFUTE,  /* this node refuted a suspicion of itself */
+};
+
+const char *xg_event_name(enum xg_event_type t); /* "join", "leave", ... */
+
+struct xg_event {
+	enum xg_event_type           type;
+	const struct xg_member_info *member;
+	uint64_t                     now_ns;
+};
+
+struct xg_core_config {
+	uint64_t       cluster_id;
+	uint64_t       self_id;
+	const char    *name;
+	struct xg_addr advertise;
+	uint32_t       incarnation;  /* starting incarnation */
+	const uint8_t *meta;
+	uint16_t       meta_len;
+
+	uint8_t probe_key[16];  /* SipHash key for probe MACs */
+	uint8_t gossip_key[16]; /* SipHash key for GOSSIP/STATE MACs */
+
+	uint64_t probe_interval_ns;   /* default 1 s */
+	uint64_t probe_timeout_ns;    /* default 500 ms */
+	unsigned indirect_checks;     /* default 3 */
+	uint64_t gossip_interval_ns;  /* default 200 ms */
+	unsigned gossip_nodes;        /* default 3 */
+	unsigned suspicion_mult;      /* default 4 */
+	unsigned retransmit_mult;     /* default 4 */
+	uint64_t pushpull_interval_ns;/* default 30 s; 0 disables */
+	uint64_t dead_reclaim_ns;     /* forget dead/left members after; default 24 h */
+	uint64_t gossip_to_dead_ns;   /* keep gossiping to dead nodes for; default 30 s */
+};
+
+/* Fills every field with the LAN defaults above (keys zeroed). */
+void xg_core_config_defaults(struct xg_core_config *cfg);
+
+struct xg_core_io {
+	void *ctx;
+	/* Send one UDP datagram.  Return 0 or -errno; failures are counted. */
+	int (*send)(void *ctx, const struct xg_addr *to, const void *buf,
+		    size_t len);
+	/* Something happened to a member (see enum xg_event_type). */
+	void (*on_event)(void *ctx, const struct xg_event *ev);
+	/* Uniform 64-bit random numbers. */
+	uint64_t (*rand64)(void *ctx);
+	/* Time for anti-entropy: run a TCP push/pull with this member.
+	 * May be NULL (then no periodic push/pull is requested). */
+	void (*want_pushpull)(void *ctx, const struct xg_addr *to);
+};
+
+struct xg_core_stats {
+	uint64_t pings_sent, pings_recv;
+	uint64_t acks_sent, acks_recv;
+	uint64_t ping_reqs_sent, ping_reqs_recv;
+	uint64_t nacks_sent, nacks_recv;
+	uint64_t gossip_sent, gossip_recv;
+	uint64_t updates_applied, updates_stale;
+	uint64_t probes_failed;       /* direct + indirect probe got no ACK */
+	uint64_t suspicions_raised;   /* by this node */
+	uint64_t refutes;
+	uint64_t pushpulls;
+	uint64_t rx_bad;              /* malformed, wrong MAC, wrong cluster */
+	uint64_t tx_errors;
+	uint64_t bytes_sent, bytes_recv;
+};
+
+/* Create a core; self is alive with cfg->incarnation.  0 or -errno. */
+int  xg_core_new(struct xg_core **out, const struct xg_core_config *cfg,
+		 const struct xg_core_io *io, uint64_t now_ns);
+void xg_core_free(struct xg_core *core);
+
+/* Run whatever is due at now_ns (probes, timeouts, gossip rounds, reaping). */
+void     xg_core_tick(struct xg_core *core, uint64_t now_ns);
+/* The earliest time xg_core_tick() has work to do. */
+uint64_t xg_core_next_deadline(const struct xg_core *core);
+
+/* A UDP datagram arrived.  rx_ns is its kernel receive time on
+ * CLOCK_MONOTONIC.  Returns 0, or -EBADMSG / -EPROTO / -EACCES (bad MAC)
+ * etc. for packets it rejected (already counted in rx_bad). */
+int xg_core_on_packet(struct xg_core *core, const struct xg_addr *from,
+		      const void *buf, size_t len, uint64_t rx_ns);
+
+/* Full state for a TCP push/pull: a complete STATE payload (header,
+ * updates, MAC), without the 4-byte frame length.  flags: XG_F_JOIN and/or
+ * XG_F_REPLY.  Returns the length or -ENOSPC if cap is too small. */
+ssize_t xg_core_state_encode(struct xg_core *core, uint8_t flags, void *buf,
+			     size_t cap);
+/* Upper bound of the size xg_core_state_encode() will need now. */
+size_t  xg_core_state_size(const struct xg_core *core);
+/* Merge a peer's STATE payload.  0 or negative errno on reject. */
+int     xg_core_state_merge(struct xg_core *core, const void *buf, size_t len,
+			    uint64_t now_ns);
+
+/* Graceful leave: mark self LEFT and start spreading it.  The adapter keeps
+ * ticking until xg_core_leave_spread() or its own timeout, then exits. */
+int  xg_core_leave(struct xg_core *core, uint64_t now_ns);
+bool xg_core_leave_spread(const struct xg_core *core);
+
+/* Replace this node's metadata; bumps the incarnation and spreads it. */
+int xg_core_set_meta(struct xg_core *core, const void *meta, uint16_t len,
+		     uint64_t now_ns);
+
+/* Members, self included, in table order.  count() then at(i). */
+size_t xg_core_member_count(const struct xg_core *core);
+int    xg_core_member_at(const struct xg_core *core, size_t i,
+			 struct xg_member_info *out);
+int    xg_core_member_find(const struct xg_core *core, uint64_t id,
+			   struct xg_member_info *out);
+/* Number of members in the given state (self counts). */
+size_t xg_core_count_state(const struct xg_core *core, enum xg_state s);
+
+const struct xg_member_info *xg_core_self(const struct xg_core *core);
+const struct xg_core_stats  *xg_core_stats(const struct xg_core *core);
+const struct xg_core_config *xg_core_config(const struct xg_core *core);
+
+#endif /* XGOSSIP_CORE_SWIM_H */

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the rest of the daemon (the control server above all) may ask of the
+ * running agent.  The agent owns the core, the sockets and the loop; the
+ * control server only holds a pointer to it and calls these.
+ */
+#ifndef XGOSSIP_DAEMON_AGENT_H
+#define XGOSSIP_DAEMON_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/swim.h"
+#include "loop.h"
+
+struct xg_agent;
+
+struct xg_core *xg_agent_core(struct xg_agent *a);
+struct xg_loop *xg_agent_loop(struct xg_agent *a);
+
+/* Join through the given addresses (text as the user typed it: host,
+ * "ip:port", "[v6]:port").  Asynchronous: done(ctx, joined, err) is called
+ * exactly once, from the loop, when every address has succeeded or failed;
+ * joined = how many push/pulls succeeded, err = first error text or NULL.
+ * Returns 0 if the attempt started, -EINVAL for an unparsable address (then
+ * done is not called). */
+typedef void (*xg_join_done_fn)(void *ctx, int joined, const char *err);
+int xg_agent_join(struct xg_agent *a, const char *const *addrs, size_t n,
+		  xg_join_done_fn done, void *ctx);
+
+/* Start a graceful leave; the agent exits once it has spread. */
+int xg_agent_leave(struct xg_agent *a);
+
+/* Tags as "key=value" pairs.  set merges, del removes; both re-encode the
+ * metadata and spread it.  0, -EINVAL (bad key/value) or -E2BIG (over
+ * XG_META_MAX once encoded). */
+int xg_agent_tags_set(struct xg_agent *a, const char *const *kv, size_t n);
+int xg_agent_tags_del(struct xg_agent *a, const char *const *keys, size_t n);
+
+/* Facts for `xgossipctl info`. */
+struct xg_agent_info {
+	const char *version;
+	const char *bind;        /* text form */
+	const char *xdp_mode;    /* "off" until the XDP path exists */
+	const char *state_dir;
+	const char *cluster;     /* cluster name */
+	uint64_t    cluster_id;
+	uint64_t    started_real_ns;
+	uint64_t    uptime_ns;
+	uint64_t    udp_rx_packets, udp_tx_packets, tcp_accepts, tcp_connects;
+	uint64_t    pushpull_ok, pushpull_failed;
+};
+void xg_agent_get_info(struct xg_agent *a, struct xg_agent_info *out);
+
+#endif /* XGOSSIP_DAEMON_AGENT_H */
