@@ -21,8 +21,9 @@ BSSL_INC := /usr/include/android
 BSSL_LIB := /usr/lib/x86_64-linux-gnu/android
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
-CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -fno-strict-aliasing $(SAN)
+# OPT is what a caller tunes (make asan sets it); the rest is not optional.
+OPT      ?= -O2 -g
+override CFLAGS += $(OPT) -std=gnu11 $(WARN) -D_GNU_SOURCE -fno-strict-aliasing $(SAN)
 CPPFLAGS += -Iinclude -Iagent -I$(BSSL_INC) -I$(B)/gen $(shell pkg-config --cflags json-c 2>/dev/null)
 LDFLAGS  += $(SAN)
 SSL_LIBS := -L$(BSSL_LIB) -Wl,-rpath,$(BSSL_LIB) -lcrypto
@@ -81,10 +82,15 @@ $(B)/xgossipctl: $(call obj,$(CTL_SRC)) $(LIBXG)
 $(B)/xgossip-probe: $(call obj,$(PROBE_SRC)) $(LIBXG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-# Unit tests may include daemon sources they test (e.g. control parsing),
-# so each links the library plus the daemon objects except main.
-DAEMON_LIBOBJ := $(call obj,$(filter-out agent/daemon/main.c,$(DAEMON_SRC)))
-$(B)/tests/%: $(B)/obj/tests/unit/%.o $(call obj,$(UNIT_LIB)) $(DAEMON_LIBOBJ) $(LIBXG)
+# Unit tests may exercise daemon code (control protocol, tags, state dir):
+# the daemon's objects except main go into an archive so a test pulls in
+# only what it uses.
+LIBXGD := $(B)/libxgossipd.a
+$(LIBXGD): $(call obj,$(filter-out agent/daemon/main.c,$(DAEMON_SRC)))
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(call obj,$(UNIT_LIB)) $(LIBXGD) $(LIBXG)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
@@ -108,7 +114,7 @@ test:
 
 asan:
 	@tools/install-deps.sh --if-missing
-	@$(MAKE) --no-print-directory B=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	@$(MAKE) --no-print-directory B=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" all
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(MAKE) --no-print-directory B=build-asan unit
