@@ -94,6 +94,15 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $(call obj,$(UNIT_LIB)) $(LIBXGD) $(LIBXG)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
+# xgossipctl's tests (test_ctl*) also link its objects, all but main
+# (ahead of the archives, whose code they use).
+CTL_TESTS := $(filter $(B)/tests/test_ctl%,$(UNIT_BIN))
+$(CTL_TESTS): $(B)/tests/%: $(B)/obj/tests/unit/%.o \
+		$(call obj,$(filter-out tools/xgossipctl/main.c,$(CTL_SRC))) \
+		$(call obj,$(UNIT_LIB)) $(LIBXGD) $(LIBXG)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
 # --- targets ---------------------------------------------------------------

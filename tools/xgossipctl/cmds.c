@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+#include "cmds.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "help.h"
+#include "table.h"
+#include "util/duration.h"
+#include "util/version.h"
+
+static void put(json_object *o, const char *key, json_object *v, int *err)
+{
+	if (!v || json_object_object_add(o, key, v) < 0) {
+		json_object_put(v);
+		*err = -ENOMEM;
+	}
+}
+
+static json_object *strings(const char *const *s, size_t n)
+{
+	json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; arr && i < n; i++) {
+		json_object *v = json_object_new_string(s[i]);
+
+		if (!v || json_object_array_add(arr, v) < 0) {
+			json_object_put(v);
+			json_object_put(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+json_object *ctl_build_request(const struct ctl_opts *o)
+{
+	static const char *const wire[] = {
+		[CTL_CMD_MEMBERS]  = "members",
+		[CTL_CMD_INFO]     = "info",
+		[CTL_CMD_JOIN]     = "join",
+		[CTL_CMD_LEAVE]    = "leave",
+		[CTL_CMD_TAGS_SET] = "tags-set",
+		[CTL_CMD_TAGS_DEL] = "tags-del",
+		[CTL_CMD_MONITOR]  = "monitor",
+	};
+	json_object *req;
+	int err = 0;
+
+	if ((size_t)o->cmd >= sizeof(wire) / sizeof(wire[0]) || !wire[o->cmd])
+		return NULL;
+	req = json_object_new_object();
+	if (!req)
+		return NULL;
+	put(req, "cmd", json_object_new_string(wire[o->cmd]), &err);
+	switch (o->cmd) {
+	case CTL_CMD_MEMBERS:
+		if (o->status)
+			put(req, "status", json_object_new_string(o->status),
+			    &err);
+		break;
+	case CTL_CMD_JOIN:
+		put(req, "addrs", strings(o->args, o->nargs), &err);
+		break;
+	case CTL_CMD_TAGS_SET:
+		put(req, "tags", strings(o->args, o->nargs), &err);
+		break;
+	case CTL_CMD_TAGS_DEL:
+		put(req, "keys", strings(o->args, o->nargs), &err);
+		break;
+	case CTL_CMD_MONITOR:
+		if (o->events)
+			put(req, "events", strings(o->events, o->nevents),
+			    &err);
+		break;
+	default:
+		break;
+	}
+	if (err) {
+		json_object_put(req);
+		return NULL;
+	}
+	return req;
+}
+
+static void print_json(FILE *out, json_object *o, bool pretty)
+{
+	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE |
+		(pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
+			: JSON_C_TO_STRING_PLAIN)), out);
+	fputc('\n', out);
+}
+
+static void unreachable(FILE *err, const char *path, int e)
+{
+	fprintf(err, "xgossipctl: cannot reach the agent at %s: %s\n", path,
+		strerror(-e));
+	fprintf(err, "Is xgossipd running?  Point at its control socket with "
+		"--socket PATH or XGOSSIP_SOCKET.\n");
+}
+
+/* A failed exchange after connecting: always exit status 1. */
+static int lost(FILE *err, const struct ctl_opts *o, int e)
+{
+	char d[32];
+
+	switch (e) {
+	case -ETIMEDOUT:
+		fprintf(err, "xgossipctl: no reply from the agent at %s within "
+			"%s (raise --timeout to wait longer)\n", o->socket,
+			xg_duration_format(o->timeout_ns, d, sizeof(d)));
+		break;
+	case -ECONNRESET:
+	case -EPIPE:
+		fprintf(err, "xgossipctl: the agent at %s closed the "
+			"connection\n", o->socket);
+		break;
+	case -EBADMSG:
+		fprintf(err, "xgossipctl: the agent at %s sent something that "
+			"is not a JSON object\n", o->socket);
+		break;
+	case -E2BIG:
+		fprintf(err, "xgossipctl: the agent's reply is too large\n");
+		break;
+	default:
+		fprintf(err, "xgossipctl: talking to the agent at %s: %s\n",
+			o->socket, strerror(-e));
+	}
+	return CTL_EXIT_FAILED;
+}
+
+static bool reply_ok(json_object *reply)
+{
+	json_object *ok;
+
+	return json_object_object_get_ex(reply, "ok", &ok) &&
+	       json_object_is_type(ok, json_type_boolean) &&
+	       json_object_get_boolean(ok);
+}
+
+static const char *reply_error(json_object *reply)
+{
+	json_object *e;
+
+	if (json_object_object_get_ex(reply, "error", &e) &&
+	    json_object_is_type(e, json_type_string))
+		return json_object_get_string(e);
+	return "request failed (no reason given)";
+}
+
+static int print_tags_reply(FILE *out, json_object *reply)
+{
+	json_object *tags = NULL;
+	char *s;
+
+	json_object_object_get_ex(reply, "tags", &tags);
+	s = ctl_tags_text(tags);
+	if (!s)
+		return -ENOMEM;
+	fprintf(out, "Tags: %s\n", *s ? s : "(none)");
+	free(s);
+	return 0;
+}
+
+static int render(const struct ctl_opts *o, json_object *reply, FILE *out)
+{
+	json_object *v;
+
+	switch (o->cmd) {
+	case CTL_CMD_MEMBERS:
+		return ctl_print_members(out, reply);
+	case CTL_CMD_INFO:
+		return ctl_print_info(out, reply);
+	case CTL_CMD_JOIN:
+		json_object_object_get_ex(reply, "joined", &v);
+		fprintf(out, "Joined the cluster: %d node%s answered.\n",
+			json_object_get_int(v),
+			json_object_get_int(v) == 1 ? "" : "s");
+		return 0;
+	case CTL_CMD_LEAVE:
+		fprintf(out, "Leaving the cluster; the agent exits once the "
+			"leave has spread.\n");
+		return 0;
+	case CTL_CMD_TAGS_SET:
+	case CTL_CMD_TAGS_DEL:
+		return print_tags_reply(out, reply);
+	default:
+		return 0;
+	}
+}
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+/* After the agent accepted "monitor": print events until a signal or
+ * until the agent hangs up. */
+static int monitor_loop(const struct ctl_opts *o, struct ctl_conn *c,
+			FILE *out, FILE *err)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+	sigset_t block, orig;
+	int e = 0, status = CTL_EXIT_OK;
+
+	/* SIGINT/SIGTERM stay blocked except inside ppoll(), so a signal is
+	 * either seen there (EINTR) or waits for it: none is lost between a
+	 * check and the wait. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	c->wait_mask = &orig;
+
+	if (o->output == CTL_OUT_TABLE)
+		ctl_print_event_header(out);
+	fflush(out);
+	while (!stop_signal) {
+		json_object *ev;
+
+		e = ctl_conn_recv(c, 0, &ev);
+		if (e == -EINTR)
+			continue;
+		if (e) {
+			status = lost(err, o, e);
+			break;
+		}
+		if (o->output == CTL_OUT_JSON)
+			print_json(out, ev, false);
+		else
+			e = ctl_print_event(out, ev);
+		json_object_put(ev);
+		if (e || fflush(out) == EOF) {
+			status = CTL_EXIT_FAILED;
+			break;
+		}
+	}
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	c->wait_mask = NULL;
+	return status;
+}
+
+static int exchange(const struct ctl_opts *o, struct ctl_conn *c, FILE *out,
+		    FILE *err)
+{
+	json_object *req = ctl_build_request(o), *reply = NULL;
+	uint64_t deadline = ctl_mono_ns() + o->timeout_ns;
+	int e, status;
+
+	if (!req) {
+		fprintf(err, "xgossipctl: out of memory\n");
+		return CTL_EXIT_FAILED;
+	}
+	e = ctl_conn_send(c, req, deadline);
+	json_object_put(req);
+	if (!e)
+		e = ctl_conn_recv(c, deadline, &reply);
+	if (e)
+		return lost(err, o, e);
+	if (o->output == CTL_OUT_JSON && o->cmd != CTL_CMD_MONITOR)
+		print_json(out, reply, true);
+	if (!reply_ok(reply)) {
+		fprintf(err, "xgossipctl: %s: %s\n", ctl_cmd_name(o->cmd),
+			reply_error(reply));
+		json_object_put(reply);
+		return CTL_EXIT_FAILED;
+	}
+	status = CTL_EXIT_OK;
+	if (o->cmd == CTL_CMD_MONITOR)
+		status = monitor_loop(o, c, out, err);
+	else if (o->output == CTL_OUT_TABLE && (e = render(o, reply, out))) {
+		fprintf(err, "xgossipctl: cannot show the reply: %s\n",
+			strerror(-e));
+		status = CTL_EXIT_FAILED;
+	}
+	json_object_put(reply);
+	return status;
+}
+
+int ctl_run(const struct ctl_opts *o, FILE *out, FILE *err)
+{
+	struct ctl_conn c;
+	int e, status;
+
+	if (o->version) {
+		fprintf(out, "xgossipctl %s\n", XGOSSIP_VERSION);
+		return CTL_EXIT_OK;
+	}
+	if (o->help) {
+		ctl_help(out, o->cmd);
+		return CTL_EXIT_OK;
+	}
+	e = ctl_conn_open(&c, o->socket);
+	if (e) {
+		unreachable(err, o->socket, e);
+		return CTL_EXIT_UNREACHABLE;
+	}
+	status = exchange(o, &c, out, err);
+	ctl_conn_close(&c);
+	if (fflush(out) == EOF && status == CTL_EXIT_OK) {
+		fprintf(err, "xgossipctl: writing the output: %s\n",
+			strerror(errno));
+		status = CTL_EXIT_FAILED;
+	}
+	return status;
+}
