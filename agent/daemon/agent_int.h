@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The agent's insides, shared by agent*.c only.  Everything else goes
+ * through agent.h (the control server) or agent_run.h (main).
+ */
+#ifndef XGOSSIP_DAEMON_AGENT_INT_H
+#define XGOSSIP_DAEMON_AGENT_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <xgossip/wire.h>
+
+#include "core/swim.h"
+#include "daemon/agent.h"
+#include "daemon/config.h"
+#include "daemon/control.h"
+#include "daemon/join.h"
+#include "daemon/loop.h"
+#include "daemon/pushpull.h"
+#include "daemon/statedir.h"
+#include "net/udp.h"
+#include "util/rng.h"
+#include "util/tags.h"
+
+/* The peers snapshot is rewritten at most this often: membership churn in
+ * a big cluster must not turn into a stream of fsyncs. */
+#define XG_PEERS_WRITE_NS (10ULL * 1000000000ULL)
+/* Datagram batches read per UDP wakeup; the rest wait for the next one so
+ * a flood cannot starve the timer. */
+#define XG_UDP_BATCHES_PER_WAKEUP   8
+/* ...but before a tick everything already queued is read (swim.h's
+ * ordering contract), up to this bound. */
+#define XG_UDP_BATCHES_BEFORE_TICK 64
+
+enum {
+	XG_PRIO_UDP    = 0,
+	XG_PRIO_TIMER  = 1,
+	/* XG_PP_PRIO = 2: push/pull streams */
+	XG_PRIO_SIGNAL = 3,
+};
+
+struct xg_agent {
+	const struct xg_agent_config *cfg;
+	struct xg_loop     *loop;
+	struct xg_core     *core;
+	struct xg_udp      *udp;
+	struct xg_pp        pp;
+	bool                pp_open;
+	struct xg_control  *ctl;
+	struct xg_statedir  sd;
+	struct xg_rng       rng;
+	struct xg_watch     udp_w, timer_w, sig_w;
+	uint64_t            armed_ns;
+
+	char                name[XG_NAME_MAX];
+	char                bind_text[XG_ADDR_STRLEN];
+	struct xg_addr      advertise;
+	uint64_t            node_id;
+	uint64_t            cluster_id;
+	uint32_t            saved_inc;
+	struct xg_tags      tags;
+	const char         *xdp_active;
+
+	struct xg_join     *joins;
+
+	bool                leaving;
+	uint64_t            leave_deadline_ns;
+	bool                peers_dirty;
+	uint64_t            peers_written_ns;
+
+	uint64_t            started_real_ns, started_mono_ns;
+	bool                ran; /* set up completely and entered the loop */
+};
+
+/* agent_io.c: core callbacks and loop handlers */
+extern const struct xg_core_io xg_agent_core_io_template;
+void xg_agent_udp_event(struct xg_watch *w, uint32_t events);
+void xg_agent_timer_event(struct xg_watch *w, uint32_t events);
+void xg_agent_signal_event(struct xg_watch *w, uint32_t events);
+/* After every wakeup: persist, check the leave, re-arm the timer. */
+void xg_agent_after_wakeup(struct xg_agent *a);
+int  xg_agent_start_leave(struct xg_agent *a, const char *why);
+void xg_agent_persist_incarnation(struct xg_agent *a);
+int  xg_agent_write_peers(struct xg_agent *a);
+struct xg_join_env xg_agent_join_env(struct xg_agent *a);
+
+/* agent_tags.c: tag edits (pure; tested) */
+/* next = cur with the edits applied; meta/len its encoding.  0, -EINVAL,
+ * -E2BIG or -ENOMEM.  next is always initialised (free it). */
+int xg_tags_apply(const struct xg_tags *cur, const char *const *items,
+		  size_t n, bool del, struct xg_tags *next, uint8_t *meta,
+		  size_t *meta_len);
+
+#endif /* XGOSSIP_DAEMON_AGENT_INT_H */

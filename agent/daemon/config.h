@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Everything the operator can set on the command line, as parsed by
+ * flags.c and consumed by the agent.  Plain strings point into argv (they
+ * live as long as main); the join list and the tags are owned and freed by
+ * xg_agent_config_free().
+ */
+#ifndef XGOSSIP_DAEMON_CONFIG_H
+#define XGOSSIP_DAEMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/addr.h"
+#include "util/log.h"
+#include "util/tags.h"
+
+#define XG_DEFAULT_STATE_DIR "/var/lib/xgossip"
+#define XG_DEFAULT_CONTROL   "/run/xgossip/xgossip.sock"
+#define XG_DEFAULT_LEAVE_TIMEOUT_NS (5ULL * 1000000000ULL)
+
+enum xg_xdp_mode {
+	XG_XDP_OFF,
+	XG_XDP_AUTO,
+	XG_XDP_NATIVE,
+	XG_XDP_GENERIC,
+};
+
+const char *xg_xdp_mode_name(enum xg_xdp_mode m);
+
+/* Which protocol timings were given on the command line; the others keep
+ * the core's defaults (xg_core_config_defaults). */
+enum {
+	XG_SET_PROBE_INTERVAL    = 1u << 0,
+	XG_SET_PROBE_TIMEOUT     = 1u << 1,
+	XG_SET_INDIRECT_CHECKS   = 1u << 2,
+	XG_SET_GOSSIP_INTERVAL   = 1u << 3,
+	XG_SET_GOSSIP_NODES      = 1u << 4,
+	XG_SET_SUSPICION_MULT    = 1u << 5,
+	XG_SET_RETRANSMIT_MULT   = 1u << 6,
+	XG_SET_PUSHPULL_INTERVAL = 1u << 7,
+	XG_SET_RECLAIM           = 1u << 8,
+};
+
+struct xg_timing {
+	unsigned set; /* XG_SET_* */
+	uint64_t probe_interval_ns;
+	uint64_t probe_timeout_ns;
+	unsigned indirect_checks;
+	uint64_t gossip_interval_ns;
+	unsigned gossip_nodes;
+	unsigned suspicion_mult;
+	unsigned retransmit_mult;
+	uint64_t pushpull_interval_ns;
+	uint64_t reclaim_ns;
+};
+
+struct xg_agent_config {
+	const char       *name;          /* NULL: the host name */
+	struct xg_addr    bind;
+	bool              has_advertise;
+	struct xg_addr    advertise;
+	char            **joins;         /* owned; each as typed, comma-split */
+	size_t            n_joins;
+	struct xg_tags    tags;          /* owned */
+	const char       *cluster;
+	const char       *secret_file;   /* NULL: insecure development secret */
+	const char       *state_dir;
+	const char       *control_path;
+	enum xg_log_level log_level;
+	struct xg_timing  timing;
+	uint64_t          leave_timeout_ns;
+	enum xg_xdp_mode  xdp_mode;
+};
+
+/* Defaults for everything (bind 0.0.0.0:7946, cluster "default", ...). */
+void xg_agent_config_init(struct xg_agent_config *cfg);
+void xg_agent_config_free(struct xg_agent_config *cfg);
+
+#endif /* XGOSSIP_DAEMON_CONFIG_H */

@@ -1,0 +1,548 @@
+/* SPDX-License-Identifier: MIT */
+#include "daemon/flags.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xgossip/wire.h>
+
+#include "daemon/resolve.h"
+#include "net/sockaddr.h"
+#include "util/duration.h"
+#include "util/keys.h"
+#include "util/version.h"
+
+const char *xg_xdp_mode_name(enum xg_xdp_mode m)
+{
+	switch (m) {
+	case XG_XDP_OFF:     return "off";
+	case XG_XDP_AUTO:    return "auto";
+	case XG_XDP_NATIVE:  return "native";
+	case XG_XDP_GENERIC: return "generic";
+	}
+	return "?";
+}
+
+void xg_agent_config_init(struct xg_agent_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	xg_addr_parse("0.0.0.0", XG_DEFAULT_PORT, &cfg->bind);
+	cfg->cluster = XG_DEFAULT_CLUSTER;
+	cfg->state_dir = XG_DEFAULT_STATE_DIR;
+	cfg->control_path = XG_DEFAULT_CONTROL;
+	cfg->log_level = XG_LOG_INFO;
+	cfg->leave_timeout_ns = XG_DEFAULT_LEAVE_TIMEOUT_NS;
+	cfg->xdp_mode = XG_XDP_OFF;
+}
+
+void xg_agent_config_free(struct xg_agent_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_joins; i++)
+		free(cfg->joins[i]);
+	free(cfg->joins);
+	cfg->joins = NULL;
+	cfg->n_joins = 0;
+	xg_tags_free(&cfg->tags);
+}
+
+int xg_name_check(const char *name)
+{
+	size_t i, n = name ? strlen(name) : 0;
+
+	if (n == 0 || n >= XG_NAME_MAX)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c <= 0x20 || c >= 0x7f || c == '"' || c == '=' || c == '\\')
+			return -EINVAL;
+	}
+	return 0;
+}
+
+void xg_flags_usage(FILE *out)
+{
+	fputs(
+"NAME\n"
+"    xgossipd - SWIM gossip membership agent\n"
+"\n"
+"SYNOPSIS\n"
+"    xgossipd [--name NAME] [--bind ADDR[:PORT]] [--join ADDR[,ADDR...]]...\n"
+"             [--cluster NAME] [--cluster-secret-file PATH] [OPTION]...\n"
+"\n"
+"DESCRIPTION\n"
+"    xgossipd keeps this node in a cluster: it finds the other members, spreads\n"
+"    this node's tags, and notices when a member fails or leaves.  Probes and\n"
+"    gossip travel over UDP, full-state anti-entropy (push/pull) over TCP, both\n"
+"    on the --bind port.  xgossipctl talks to the agent over --control.\n"
+"    Logs go to standard error, one line per record.  See docs/OPERATIONS.md.\n"
+"\n"
+"IDENTITY AND ADDRESSES\n"
+"    --name NAME              node name, unique in the cluster: 1-63 printable\n"
+"                             ASCII characters without spaces, '\"', '=' or '\\'\n"
+"                             (default: the host name)\n"
+"    --bind ADDR[:PORT]       UDP and TCP listen address (default 0.0.0.0:7946;\n"
+"                             \"[::]:7946\" listens on IPv6 and IPv4)\n"
+"    --advertise ADDR[:PORT]  address peers use to reach this node (default: the\n"
+"                             bind address, or if that is a wildcard the first\n"
+"                             non-loopback address of its family; the port\n"
+"                             defaults to the bind port)\n"
+"    --join ADDR[,ADDR...]    seeds to join through; repeatable.  An address is\n"
+"                             IP[:PORT], [IPv6][:PORT] or HOST[:PORT] (port 7946\n"
+"                             by default).  Retried with exponential backoff\n"
+"                             (1s doubling to 30s, with jitter) until one\n"
+"                             push/pull succeeds.  Peers remembered in the state\n"
+"                             directory are tried as well.\n"
+"    --tag KEY=VALUE          node tag spread to every member; repeatable\n"
+"\n"
+"CLUSTER AND SECURITY\n"
+"    --cluster NAME           cluster name (default \"default\"); nodes of other\n"
+"                             clusters are ignored\n"
+"    --cluster-secret-file PATH\n"
+"                             file holding the cluster secret (at least 16\n"
+"                             bytes, surrounding whitespace ignored); the probe\n"
+"                             and gossip MAC keys are derived from it.  Without\n"
+"                             it a built-in development secret is used: anyone\n"
+"                             can then forge membership.  Never run that way in\n"
+"                             production.\n"
+"\n"
+"FILES\n"
+"    --state-dir DIR          node id, last incarnation and known peers\n"
+"                             (default " XG_DEFAULT_STATE_DIR ", created 0700);\n"
+"                             one agent per directory\n"
+"    --control PATH           control socket for xgossipctl\n"
+"                             (default " XG_DEFAULT_CONTROL ")\n"
+"    --log-level LEVEL        debug, info, warn or error (default info)\n"
+"\n"
+"PROTOCOL TIMING\n"
+"    Durations are a number with a unit: 500ms, 1s, 2m, 24h (also us, ns);\n"
+"    a bare number means milliseconds.  All members should use the same values.\n"
+"    --probe-interval D       time between failure-detector probes (default 1s)\n"
+"    --probe-timeout D        wait for a direct ACK before asking helpers;\n"
+"                             must be below --probe-interval (default 500ms)\n"
+"    --indirect-checks N      helpers asked to probe an unresponsive member\n"
+"                             (default 3)\n"
+"    --gossip-interval D      time between gossip rounds (default 200ms)\n"
+"    --gossip-nodes N         members gossiped to per round (default 3)\n"
+"    --suspicion-mult N       suspicion timeout multiplier (default 4)\n"
+"    --retransmit-mult N      retransmissions of an update, times log(n)\n"
+"                             (default 4)\n"
+"    --pushpull-interval D    full-state anti-entropy with a random member;\n"
+"                             0 disables (default 30s)\n"
+"    --reclaim D              forget dead and departed members after this long\n"
+"                             (default 24h)\n"
+"    --leave-timeout D        longest time a graceful leave is spread before the\n"
+"                             agent exits (default 5s)\n"
+"\n"
+"KERNEL FAST PATH\n"
+"    --xdp MODE               off, auto, native or generic (default off).  This\n"
+"                             build has no XDP program yet: auto runs as off and\n"
+"                             says so, native and generic refuse to start.\n"
+"\n"
+"OTHER\n"
+"    -h, --help               this text\n"
+"    -V, --version            print the version and exit\n"
+"\n"
+"SIGNALS\n"
+"    SIGTERM, SIGINT          leave the cluster gracefully, then exit 0; a second\n"
+"                             one exits at once\n"
+"    SIGHUP                   logged; configuration reload is not supported yet\n"
+"\n"
+"EXIT STATUS\n"
+"    0 after a graceful leave, 1 when the agent cannot start or fails, 2 for a\n"
+"    bad command line.\n"
+"\n"
+"EXAMPLES\n"
+"    xgossipd --name n1 --bind 10.0.0.1 --cluster prod \\\n"
+"             --cluster-secret-file /etc/xgossip/secret\n"
+"    xgossipd --name n2 --bind 10.0.0.2 --cluster prod \\\n"
+"             --cluster-secret-file /etc/xgossip/secret --join 10.0.0.1 \\\n"
+"             --tag role=db --tag zone=a\n"
+"    xgossipd --bind '[::]:7946' --join '[fd00::1]:7946'\n",
+	      out);
+}
+
+enum {
+	OPT_NAME = 256, OPT_BIND, OPT_ADVERTISE, OPT_JOIN, OPT_TAG,
+	OPT_CLUSTER, OPT_SECRET, OPT_STATE_DIR, OPT_CONTROL, OPT_LOG_LEVEL,
+	OPT_PROBE_INTERVAL, OPT_PROBE_TIMEOUT, OPT_INDIRECT, OPT_GOSSIP_INTERVAL,
+	OPT_GOSSIP_NODES, OPT_SUSPICION, OPT_RETRANSMIT, OPT_PUSHPULL,
+	OPT_RECLAIM, OPT_LEAVE_TIMEOUT, OPT_XDP,
+};
+
+static const struct option long_opts[] = {
+	{ "name",                required_argument, NULL, OPT_NAME },
+	{ "bind",                required_argument, NULL, OPT_BIND },
+	{ "advertise",           required_argument, NULL, OPT_ADVERTISE },
+	{ "join",                required_argument, NULL, OPT_JOIN },
+	{ "tag",                 required_argument, NULL, OPT_TAG },
+	{ "cluster",             required_argument, NULL, OPT_CLUSTER },
+	{ "cluster-secret-file", required_argument, NULL, OPT_SECRET },
+	{ "state-dir",           required_argument, NULL, OPT_STATE_DIR },
+	{ "control",             required_argument, NULL, OPT_CONTROL },
+	{ "log-level",           required_argument, NULL, OPT_LOG_LEVEL },
+	{ "probe-interval",      required_argument, NULL, OPT_PROBE_INTERVAL },
+	{ "probe-timeout",       required_argument, NULL, OPT_PROBE_TIMEOUT },
+	{ "indirect-checks",     required_argument, NULL, OPT_INDIRECT },
+	{ "gossip-interval",     required_argument, NULL, OPT_GOSSIP_INTERVAL },
+	{ "gossip-nodes",        required_argument, NULL, OPT_GOSSIP_NODES },
+	{ "suspicion-mult",      required_argument, NULL, OPT_SUSPICION },
+	{ "retransmit-mult",     required_argument, NULL, OPT_RETRANSMIT },
+	{ "pushpull-interval",   required_argument, NULL, OPT_PUSHPULL },
+	{ "reclaim",             required_argument, NULL, OPT_RECLAIM },
+	{ "leave-timeout",       required_argument, NULL, OPT_LEAVE_TIMEOUT },
+	{ "xdp",                 required_argument, NULL, OPT_XDP },
+	{ "help",                no_argument,       NULL, 'h' },
+	{ "version",             no_argument,       NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char *opt_name(int c)
+{
+	const struct option *o;
+
+	for (o = long_opts; o->name; o++)
+		if (o->val == c)
+			return o->name;
+	return "?";
+}
+
+__attribute__((format(printf, 2, 3)))
+static enum xg_flags_result bad(FILE *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("xgossipd: ", err);
+	va_start(ap, fmt);
+	vfprintf(err, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'xgossipd --help' for more information.\n", err);
+	return XG_FLAGS_BAD;
+}
+
+static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 9)
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (i == 0 || v < lo || v > hi)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int add_joins(struct xg_agent_config *cfg, const char *list,
+		     FILE *err, enum xg_flags_result *res)
+{
+	char host[XG_HOST_MAX + 1];
+	const char *p = list;
+
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		char *item = strndup(p, n), **nj;
+		struct xg_addr a;
+		uint16_t port;
+		bool literal;
+
+		if (!item)
+			return -ENOMEM;
+		if (xg_seed_split(item, XG_DEFAULT_PORT, host, sizeof(host),
+				  &port, &literal, &a)) {
+			*res = bad(err, "--join: '%s' is not an address "
+				   "(IP[:PORT], [IPv6][:PORT] or HOST[:PORT])",
+				   item);
+			free(item);
+			return -EINVAL;
+		}
+		nj = realloc(cfg->joins, (cfg->n_joins + 1) * sizeof(*nj));
+		if (!nj) {
+			free(item);
+			return -ENOMEM;
+		}
+		cfg->joins = nj;
+		cfg->joins[cfg->n_joins++] = item;
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+static enum xg_flags_result set_duration(int c, const char *arg,
+					 struct xg_agent_config *cfg, FILE *err)
+{
+	struct xg_timing *t = &cfg->timing;
+	uint64_t ns;
+
+	if (xg_duration_parse(arg, &ns))
+		return bad(err, "--%s: invalid duration '%s' (use e.g. 500ms, "
+			   "1s, 2m, or a number of milliseconds)",
+			   opt_name(c), arg);
+	switch (c) {
+	case OPT_PROBE_INTERVAL:
+		t->probe_interval_ns = ns;
+		t->set |= XG_SET_PROBE_INTERVAL;
+		break;
+	case OPT_PROBE_TIMEOUT:
+		t->probe_timeout_ns = ns;
+		t->set |= XG_SET_PROBE_TIMEOUT;
+		break;
+	case OPT_GOSSIP_INTERVAL:
+		t->gossip_interval_ns = ns;
+		t->set |= XG_SET_GOSSIP_INTERVAL;
+		break;
+	case OPT_PUSHPULL:
+		t->pushpull_interval_ns = ns;
+		t->set |= XG_SET_PUSHPULL_INTERVAL;
+		return XG_FLAGS_RUN; /* 0 is meaningful: disabled */
+	case OPT_RECLAIM:
+		t->reclaim_ns = ns;
+		t->set |= XG_SET_RECLAIM;
+		break;
+	case OPT_LEAVE_TIMEOUT:
+		cfg->leave_timeout_ns = ns;
+		return XG_FLAGS_RUN; /* 0: exit right after announcing */
+	}
+	if (ns == 0)
+		return bad(err, "--%s: must be greater than zero", opt_name(c));
+	return XG_FLAGS_RUN;
+}
+
+static enum xg_flags_result set_count(int c, const char *arg,
+				      struct xg_agent_config *cfg, FILE *err)
+{
+	struct xg_timing *t = &cfg->timing;
+	unsigned lo = 1, hi = 64, v;
+
+	if (c == OPT_INDIRECT)
+		lo = 0; /* no indirect probes: a legitimate, if harsh, choice */
+	if (parse_uint(arg, lo, hi, &v))
+		return bad(err, "--%s: '%s' is not a whole number from %u to %u",
+			   opt_name(c), arg, lo, hi);
+	switch (c) {
+	case OPT_INDIRECT:
+		t->indirect_checks = v;
+		t->set |= XG_SET_INDIRECT_CHECKS;
+		break;
+	case OPT_GOSSIP_NODES:
+		t->gossip_nodes = v;
+		t->set |= XG_SET_GOSSIP_NODES;
+		break;
+	case OPT_SUSPICION:
+		t->suspicion_mult = v;
+		t->set |= XG_SET_SUSPICION_MULT;
+		break;
+	case OPT_RETRANSMIT:
+		t->retransmit_mult = v;
+		t->set |= XG_SET_RETRANSMIT_MULT;
+		break;
+	}
+	return XG_FLAGS_RUN;
+}
+
+static enum xg_flags_result set_xdp(const char *arg,
+				    struct xg_agent_config *cfg, FILE *err)
+{
+	static const enum xg_xdp_mode modes[] = {
+		XG_XDP_OFF, XG_XDP_AUTO, XG_XDP_NATIVE, XG_XDP_GENERIC,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (strcmp(arg, xg_xdp_mode_name(modes[i])) == 0) {
+			cfg->xdp_mode = modes[i];
+			return XG_FLAGS_RUN;
+		}
+	}
+	return bad(err, "--xdp: '%s' is not one of off, auto, native, generic",
+		   arg);
+}
+
+static enum xg_flags_result set_tag(const char *arg,
+				    struct xg_agent_config *cfg, FILE *err)
+{
+	char *k, *v;
+	int e;
+
+	e = xg_tags_parse_kv(arg, &k, &v);
+	if (e == -ENOMEM)
+		return bad(err, "out of memory");
+	if (e)
+		return bad(err, "--tag: '%s' is not KEY=VALUE (the key is "
+			   "non-empty and has no '=', neither has a newline)",
+			   arg);
+	e = xg_tags_set(&cfg->tags, k, v);
+	free(k);
+	free(v);
+	if (e)
+		return bad(err, "--tag: cannot add '%s': %s", arg, strerror(-e));
+	if (xg_tags_encoded_len(&cfg->tags) > XG_META_MAX)
+		return bad(err, "--tag: the tags take more than %d bytes "
+			   "encoded", XG_META_MAX);
+	return XG_FLAGS_RUN;
+}
+
+static enum xg_flags_result set_addr(int c, const char *arg,
+				     struct xg_agent_config *cfg, FILE *err)
+{
+	struct xg_addr a;
+	uint16_t port = c == OPT_BIND ? XG_DEFAULT_PORT : 0;
+
+	if (xg_addr_parse(arg, port, &a))
+		return bad(err, "--%s: '%s' is not an IP address with an "
+			   "optional port (1.2.3.4:7946, [fd00::1]:7946)",
+			   opt_name(c), arg);
+	if (c == OPT_BIND) {
+		cfg->bind = a;
+		return XG_FLAGS_RUN;
+	}
+	if (xg_addr_is_wildcard(&a))
+		return bad(err, "--advertise: '%s' is a wildcard; peers need "
+			   "a real address", arg);
+	cfg->advertise = a;
+	cfg->has_advertise = true;
+	return XG_FLAGS_RUN;
+}
+
+static enum xg_flags_result set_string(int c, const char *arg,
+				       struct xg_agent_config *cfg, FILE *err)
+{
+	if (!*arg)
+		return bad(err, "--%s: must not be empty", opt_name(c));
+	switch (c) {
+	case OPT_NAME:
+		if (xg_name_check(arg))
+			return bad(err, "--name: '%s' is not a valid node name "
+				   "(1-%d printable ASCII characters without "
+				   "spaces, '\"', '=' or '\\')", arg,
+				   XG_NAME_MAX - 1);
+		cfg->name = arg;
+		break;
+	case OPT_CLUSTER:
+		cfg->cluster = arg;
+		break;
+	case OPT_SECRET:
+		cfg->secret_file = arg;
+		break;
+	case OPT_STATE_DIR:
+		cfg->state_dir = arg;
+		break;
+	case OPT_CONTROL:
+		cfg->control_path = arg;
+		break;
+	case OPT_LOG_LEVEL:
+		if (xg_log_level_parse(arg, &cfg->log_level))
+			return bad(err, "--log-level: '%s' is not one of debug, "
+				   "info, warn, error", arg);
+		break;
+	}
+	return XG_FLAGS_RUN;
+}
+
+static enum xg_flags_result one_opt(int c, const char *arg,
+				    struct xg_agent_config *cfg, FILE *err)
+{
+	enum xg_flags_result res = XG_FLAGS_RUN;
+
+	switch (c) {
+	case OPT_BIND:
+	case OPT_ADVERTISE:
+		return set_addr(c, arg, cfg, err);
+	case OPT_JOIN:
+		if (add_joins(cfg, arg, err, &res) == -ENOMEM)
+			return bad(err, "out of memory");
+		return res;
+	case OPT_TAG:
+		return set_tag(arg, cfg, err);
+	case OPT_PROBE_INTERVAL:
+	case OPT_PROBE_TIMEOUT:
+	case OPT_GOSSIP_INTERVAL:
+	case OPT_PUSHPULL:
+	case OPT_RECLAIM:
+	case OPT_LEAVE_TIMEOUT:
+		return set_duration(c, arg, cfg, err);
+	case OPT_INDIRECT:
+	case OPT_GOSSIP_NODES:
+	case OPT_SUSPICION:
+	case OPT_RETRANSMIT:
+		return set_count(c, arg, cfg, err);
+	case OPT_XDP:
+		return set_xdp(arg, cfg, err);
+	default:
+		return set_string(c, arg, cfg, err);
+	}
+}
+
+/* Relations between flags, checked once all are known. */
+static enum xg_flags_result check_all(struct xg_agent_config *cfg, FILE *err)
+{
+	const struct xg_timing *t = &cfg->timing;
+	const unsigned both = XG_SET_PROBE_INTERVAL | XG_SET_PROBE_TIMEOUT;
+	uint64_t interval = t->set & XG_SET_PROBE_INTERVAL ?
+			    t->probe_interval_ns : 1000 * 1000000ULL;
+	uint64_t timeout = t->set & XG_SET_PROBE_TIMEOUT ?
+			   t->probe_timeout_ns : 500 * 1000000ULL;
+
+	/* A timeout at or past the interval would let probe rounds overlap;
+	 * with only one of the two given the core's default of the other is
+	 * what counts. */
+	if ((t->set & both) && timeout >= interval) {
+		char ts[32], is[32];
+
+		return bad(err, "--probe-timeout (%s%s) must be shorter than "
+			   "--probe-interval (%s%s)",
+			   xg_duration_format(timeout, ts, sizeof(ts)),
+			   t->set & XG_SET_PROBE_TIMEOUT ? "" : ", the default",
+			   xg_duration_format(interval, is, sizeof(is)),
+			   t->set & XG_SET_PROBE_INTERVAL ? "" : ", the default");
+	}
+	if (cfg->has_advertise && cfg->advertise.port == 0)
+		cfg->advertise.port = cfg->bind.port;
+	return XG_FLAGS_RUN;
+}
+
+enum xg_flags_result xg_flags_parse(int argc, char **argv,
+				    struct xg_agent_config *cfg, FILE *out,
+				    FILE *err)
+{
+	enum xg_flags_result res;
+	int c;
+
+	/* Reset getopt fully: tests parse more than once per process. */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			xg_flags_usage(out);
+			return XG_FLAGS_EXIT;
+		case 'V':
+			fprintf(out, "xgossipd %s\n", XGOSSIP_VERSION);
+			return XG_FLAGS_EXIT;
+		case ':':
+			return bad(err, "%s: needs a value", argv[optind - 1]);
+		case '?':
+			if (optopt)
+				return bad(err, "unknown option '-%c'", optopt);
+			return bad(err, "unknown option '%s'", argv[optind - 1]);
+		default:
+			res = one_opt(c, optarg, cfg, err);
+			if (res != XG_FLAGS_RUN)
+				return res;
+		}
+	}
+	if (optind < argc)
+		return bad(err, "unexpected argument '%s' (every setting is a "
+			   "--flag)", argv[optind]);
+	return check_all(cfg, err);
+}

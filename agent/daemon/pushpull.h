@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TCP push/pull: full-state anti-entropy and joins.
+ *
+ * Outgoing: connect, send our STATE (XG_F_JOIN when joining), read theirs,
+ * merge, close.  Incoming: read their STATE, merge it, and only if it was
+ * authentic reply with ours (XG_F_REPLY), then close; an unauthenticated
+ * client learns nothing about the cluster.
+ *
+ * Every exchange is one non-blocking stream (net/stream.h) with a fixed
+ * deadline, and at most XG_PP_MAX_CONNS run at once (excess accepts are
+ * closed at once), so slow, silent or hostile peers cannot stall the
+ * agent or pile up memory: all incoming frames together may not buffer
+ * more than XG_PP_RX_BUDGET.
+ */
+#ifndef XGOSSIP_DAEMON_PUSHPULL_H
+#define XGOSSIP_DAEMON_PUSHPULL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/swim.h"
+#include "daemon/loop.h"
+
+#define XG_PP_MAX_CONNS  64
+#define XG_PP_TIMEOUT_NS (5ULL * 1000000000ULL)
+#define XG_PP_RX_BUDGET  (64u << 20)
+#define XG_PP_PRIO       2
+
+/* err is 0 when the exchange completed and the peer's state merged. */
+typedef void (*xg_pp_done_fn)(void *ctx, const struct xg_addr *peer, int err);
+
+struct xg_pp_stats {
+	uint64_t accepts, connects;  /* TCP connections taken / opened */
+	uint64_t rejected;           /* accepts closed: too many at once */
+	uint64_t ok, failed;         /* exchanges, both directions */
+};
+
+struct xg_pp_conn;
+
+struct xg_pp {
+	struct xg_loop    *loop;
+	struct xg_core    *core;
+	struct xg_watch    listen;
+	struct xg_pp_conn *conns;
+	size_t             nconns;
+	struct xg_pp_stats stats;
+};
+
+/* Listen on bind (same address and port as the UDP socket). 0 or -errno. */
+int  xg_pp_open(struct xg_pp *pp, struct xg_loop *loop, struct xg_core *core,
+		const struct xg_addr *bind);
+/* Stop listening and abort every exchange (their done gets -ECANCELED). */
+void xg_pp_close(struct xg_pp *pp);
+
+/* Start an exchange with `to`.  done (may be NULL) is called exactly once,
+ * from the loop, never from inside this call.  0, -EBUSY (too many
+ * exchanges) or -errno. */
+int xg_pp_start(struct xg_pp *pp, const struct xg_addr *to, bool join,
+		xg_pp_done_fn done, void *ctx);
+
+/* Fail every exchange whose deadline has passed (-ETIMEDOUT). */
+void     xg_pp_expire(struct xg_pp *pp, uint64_t now_ns);
+/* Earliest deadline of a running exchange, or UINT64_MAX. */
+uint64_t xg_pp_next_deadline(const struct xg_pp *pp);
+
+/* A short operator-facing reason for a push/pull error. */
+const char *xg_pp_strerror(int err);
+
+#endif /* XGOSSIP_DAEMON_PUSHPULL_H */

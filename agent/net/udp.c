@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+#include "net/udp.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net/sockaddr.h"
+
+/* SO_RCVBUFFORCE ignores rmem_max and needs CAP_NET_ADMIN; without it the
+ * plain option still gets as much as the sysctl allows.  Either way a
+ * smaller buffer is not fatal, only lossier under bursts. */
+static void raise_buffer(int fd, int force_opt, int opt)
+{
+	int v = (int)XG_UDP_SOCKBUF;
+
+	if (setsockopt(fd, SOL_SOCKET, force_opt, &v, sizeof(v)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v));
+}
+
+int xg_udp_open(struct xg_udp *u, const struct xg_addr *addr)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int one = 1, zero = 0, fd, err;
+
+	memset(&u->stats, 0, sizeof(u->stats));
+	u->fd = -1;
+	u->af = xg_addr_af(addr);
+	err = xg_addr_to_sockaddr(addr, u->af, &ss, &len);
+	if (err)
+		return err;
+	fd = socket(u->af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (u->af == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0)
+		goto fail;
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0)
+		goto fail;
+	raise_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF);
+	raise_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF);
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+		goto fail;
+	u->fd = fd;
+	return 0;
+fail:
+	err = -errno;
+	close(fd);
+	return err;
+}
+
+void xg_udp_close(struct xg_udp *u)
+{
+	if (u->fd >= 0)
+		close(u->fd);
+	u->fd = -1;
+}
+
+uint64_t xg_rx_real_to_mono(uint64_t now_mono, uint64_t now_real,
+			    uint64_t rx_real)
+{
+	uint64_t age;
+
+	if (rx_real >= now_real)
+		return now_mono;
+	age = now_real - rx_real;
+	return age >= now_mono ? 0 : now_mono - age;
+}
+
+static uint64_t clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* The SCM_TIMESTAMPNS value of one message, or 0 if it has none. */
+static uint64_t rx_timestamp(struct msghdr *mh)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_TIMESTAMPNS &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			return (uint64_t)ts.tv_sec * 1000000000ULL +
+			       (uint64_t)ts.tv_nsec;
+		}
+	}
+	return 0;
+}
+
+/* One recvmmsg() call.  Returns the count delivered, 0 if nothing was
+ * queued, or -errno. */
+static int drain_batch(struct xg_udp *u, xg_udp_rx_fn fn, void *ctx)
+{
+	struct mmsghdr msgs[XG_UDP_BATCH];
+	struct iovec iov[XG_UDP_BATCH];
+	struct sockaddr_storage from[XG_UDP_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr align;
+	} ctl[XG_UDP_BATCH];
+	uint64_t now_mono, now_real;
+	int i, n;
+
+	memset(msgs, 0, sizeof(msgs));
+	for (i = 0; i < XG_UDP_BATCH; i++) {
+		iov[i].iov_base = u->buf[i];
+		iov[i].iov_len = XG_UDP_RXBUF;
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_name = &from[i];
+		msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		msgs[i].msg_hdr.msg_control = ctl[i].buf;
+		msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
+	}
+	do
+		n = recvmmsg(u->fd, msgs, XG_UDP_BATCH, MSG_DONTWAIT, NULL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+	/* Both clocks once per batch: the offset between them does not move
+	 * within microseconds, and reading them per packet would cost more
+	 * than the packet. */
+	now_mono = clock_ns(CLOCK_MONOTONIC);
+	now_real = clock_ns(CLOCK_REALTIME);
+	u->stats.rx_batches++;
+	for (i = 0; i < n; i++) {
+		struct msghdr *mh = &msgs[i].msg_hdr;
+		struct xg_addr src;
+		uint64_t rx_real = rx_timestamp(mh), rx_mono;
+
+		if (mh->msg_flags & MSG_TRUNC) {
+			u->stats.rx_truncated++;
+			continue;
+		}
+		if (xg_addr_from_sockaddr((struct sockaddr *)mh->msg_name,
+					  mh->msg_namelen, &src))
+			continue;
+		rx_mono = rx_real ? xg_rx_real_to_mono(now_mono, now_real,
+						       rx_real)
+				  : now_mono;
+		u->stats.rx_packets++;
+		fn(ctx, &src, u->buf[i], msgs[i].msg_len, rx_mono);
+	}
+	return n;
+}
+
+int xg_udp_drain(struct xg_udp *u, unsigned max_batches, xg_udp_rx_fn fn,
+		 void *ctx)
+{
+	int total = 0, n;
+
+	while (max_batches-- > 0) {
+		n = drain_batch(u, fn, ctx);
+		if (n < 0)
+			return total ? total : n;
+		total += n;
+		if (n < XG_UDP_BATCH)
+			break; /* the queue is empty: skip the extra syscall */
+	}
+	return total;
+}
+
+int xg_udp_send(struct xg_udp *u, const struct xg_addr *to, const void *buf,
+		size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	ssize_t n;
+	int err;
+
+	err = xg_addr_to_sockaddr(to, u->af, &ss, &sl);
+	if (err)
+		goto fail;
+	do
+		n = sendto(u->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL,
+			   (struct sockaddr *)&ss, sl);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		err = -errno;
+		goto fail;
+	}
+	u->stats.tx_packets++;
+	return 0;
+fail:
+	u->stats.tx_errors++;
+	return err;
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The agent's one UDP socket: probes and gossip in and out.
+ *
+ * Datagrams are read in batches with recvmmsg() and each carries the
+ * kernel's receive timestamp, converted to CLOCK_MONOTONIC, so the core
+ * judges probe timeouts by when a reply reached this host, not by when a
+ * busy agent got round to reading it (DESIGN.md, rule 4).
+ */
+#ifndef XGOSSIP_NET_UDP_H
+#define XGOSSIP_NET_UDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <xgossip/wire.h>
+
+#include "core/addr.h"
+
+#define XG_UDP_BATCH  32
+/* Larger than anything a conforming peer sends (XG_UDP_MAX), so an
+ * oversized datagram shows up as truncated instead of being cut silently. */
+#define XG_UDP_RXBUF  2048
+#define XG_UDP_SOCKBUF (4u << 20)
+
+struct xg_udp_stats {
+	uint64_t rx_packets, rx_truncated, rx_batches;
+	uint64_t tx_packets, tx_errors;
+};
+
+struct xg_udp {
+	int                 fd;
+	int                 af;  /* AF_INET or AF_INET6 */
+	struct xg_udp_stats stats;
+	/* recvmmsg scratch space, reused for every batch. */
+	uint8_t             buf[XG_UDP_BATCH][XG_UDP_RXBUF];
+};
+
+/* Called once per datagram, in arrival order. */
+typedef void (*xg_udp_rx_fn)(void *ctx, const struct xg_addr *from,
+			     const uint8_t *buf, size_t len, uint64_t rx_mono_ns);
+
+/* Bind a non-blocking socket to addr.  An IPv6 socket accepts IPv4 too
+ * (IPV6_V6ONLY off).  Socket buffers are raised to XG_UDP_SOCKBUF where
+ * the kernel allows.  0 or -errno. */
+int  xg_udp_open(struct xg_udp *u, const struct xg_addr *addr);
+void xg_udp_close(struct xg_udp *u);
+
+/* Read what is queued, at most max_batches batches of XG_UDP_BATCH, and
+ * hand each datagram to fn.  Returns the number delivered (0 when the
+ * socket was empty) or -errno. */
+int xg_udp_drain(struct xg_udp *u, unsigned max_batches, xg_udp_rx_fn fn,
+		 void *ctx);
+
+/* Non-blocking send; a full socket buffer (-EAGAIN) is an error like any
+ * other and counted in tx_errors.  0 or -errno. */
+int xg_udp_send(struct xg_udp *u, const struct xg_addr *to, const void *buf,
+		size_t len);
+
+/* A receive time on CLOCK_REALTIME -> CLOCK_MONOTONIC, given both clocks
+ * read once for the batch.  Never later than now_mono (the wall clock may
+ * have been stepped).  Pure, for tests. */
+uint64_t xg_rx_real_to_mono(uint64_t now_mono, uint64_t now_real,
+			    uint64_t rx_real);
+
+#endif /* XGOSSIP_NET_UDP_H */
