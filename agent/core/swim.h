@@ -123,6 +123,7 @@ struct xg_core_stats {
 	uint64_t rx_bad;              /* malformed, wrong MAC, wrong cluster */
 	uint64_t tx_errors;
 	uint64_t bytes_sent, bytes_recv;
+	uint64_t pings_not_for_us;    /* valid PING for another node id */
 };
 
 /* Create a core; self is alive with cfg->incarnation.  0 or -errno. */
@@ -137,7 +138,8 @@ uint64_t xg_core_next_deadline(const struct xg_core *core);
 
 /* A UDP datagram arrived.  rx_ns is its kernel receive time on
  * CLOCK_MONOTONIC.  Returns 0, or -EBADMSG / -EPROTO / -EACCES (bad MAC)
- * etc. for packets it rejected (already counted in rx_bad). */
+ * / -EXDEV (another cluster's packet) etc. for packets it rejected
+ * (already counted in rx_bad). */
 int xg_core_on_packet(struct xg_core *core, const struct xg_addr *from,
 		      const void *buf, size_t len, uint64_t rx_ns);
 

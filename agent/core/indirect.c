@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * This node as a PING-REQ helper (SWIM section 3.1): probe the target on
+ * the requester's behalf with a PING of our own, relay the target's ACK
+ * back under the requester's sequence number, or say NACK when our probe
+ * times out.  The NACK carries no verdict; it tells the requester that the
+ * helper itself was reachable, which Lifeguard uses to judge whether the
+ * requester's own network is the problem.
+ *
+ * The table is a fixed array: a helper serves a handful of requests per
+ * probe interval, and a fixed bound keeps a PING-REQ flood from costing
+ * memory.
+ */
+#include "core/core_internal.h"
+
+static struct xg_indirect *free_slot(struct xg_core *c)
+{
+	size_t i;
+
+	for (i = 0; i < XG_INDIRECT_MAX; i++)
+		if (!c->indirect[i].used)
+			return &c->indirect[i];
+	return NULL;
+}
+
+void xg_indirect_on_req(struct xg_core *c, const struct xg_ping_req_msg *m,
+			const struct xg_addr *from, uint64_t now_ns)
+{
+	struct xg_indirect *s;
+	struct xg_member *t;
+	uint32_t seq;
+	uint8_t flags = 0;
+
+	c->stats.ping_reqs_recv++;
+	if (c->left || m->target_id == c->self->info.id)
+		return;
+	s = free_slot(c);
+	if (!s)
+		return;
+	/* Pass our own doubt on: the buddy flag lets a suspect target
+	 * refute sooner, whoever probes it. */
+	t = xg_members_find(&c->members, m->target_id);
+	if (t && t->info.state == XG_SUSPECT)
+		flags = XG_F_SUSPECTED;
+	seq = c->next_seq++;
+	if (xg_probe_send_ping(c, m->target_id, &m->target, seq, flags, now_ns))
+		return;
+	*s = (struct xg_indirect){
+		.used = true,
+		.seq = seq,
+		.req_seq = m->seq,
+		.req_id = m->sender_id,
+		.req_ts = m->ts_ns,
+		.target_id = m->target_id,
+		.deadline_ns = xg_sat_add(now_ns, c->cfg.probe_timeout_ns),
+		.req_addr = *from,
+	};
+}
+
+static void reply(struct xg_core *c, const struct xg_indirect *s,
+		  uint8_t type)
+{
+	struct xg_probe_msg m = {
+		.type = type,
+		.cluster_id = c->cfg.cluster_id,
+		.seq = s->req_seq,
+		.target_id = s->req_id,
+		.ts_ns = s->req_ts,
+	};
+	uint8_t buf[sizeof(struct xg_probe)];
+	ssize_t len;
+
+	if (type == XG_T_ACK) {
+		/* Relayed: it speaks for the target, so the requester can
+		 * match it exactly like a direct ACK. */
+		m.flags = XG_F_INDIRECT;
+		m.sender_id = s->target_id;
+	} else {
+		m.sender_id = c->self->info.id;
+	}
+	len = xg_probe_encode(&m, c->cfg.probe_key, buf, sizeof(buf));
+	if (len < 0 || xg_send(c, &s->req_addr, buf, (size_t)len))
+		return;
+	if (type == XG_T_ACK)
+		c->stats.acks_sent++;
+	else
+		c->stats.nacks_sent++;
+}
+
+bool xg_indirect_on_ack(struct xg_core *c, const struct xg_probe_msg *m)
+{
+	size_t i;
+
+	for (i = 0; i < XG_INDIRECT_MAX; i++) {
+		struct xg_indirect *s = &c->indirect[i];
+
+		if (s->used && s->seq == m->seq &&
+		    s->target_id == m->sender_id) {
+			reply(c, s, XG_T_ACK);
+			s->used = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+void xg_indirect_tick(struct xg_core *c, uint64_t now_ns)
+{
+	size_t i;
+
+	for (i = 0; i < XG_INDIRECT_MAX; i++) {
+		struct xg_indirect *s = &c->indirect[i];
+
+		if (s->used && s->deadline_ns <= now_ns) {
+			reply(c, s, XG_T_NACK);
+			s->used = false;
+		}
+	}
+}
+
+uint64_t xg_indirect_deadline(const struct xg_core *c)
+{
+	uint64_t best = UINT64_MAX;
+	size_t i;
+
+	for (i = 0; i < XG_INDIRECT_MAX; i++)
+		if (c->indirect[i].used)
+			best = xg_min64(best, c->indirect[i].deadline_ns);
+	return best;
+}
