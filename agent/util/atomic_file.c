@@ -87,22 +87,13 @@ int xg_file_write_atomic(const char *dir, const char *name, const void *data,
 	return fsync_dir(dir);
 }
 
-int xg_file_read_small(const char *dir, const char *name, char *buf,
-		       size_t cap, size_t *len)
+/* Reads to EOF, NUL-terminates, and closes fd whatever happens. */
+static int read_and_close(int fd, char *buf, size_t cap, size_t *len)
 {
-	char path[PATH_MAX];
 	size_t n = 0;
 	ssize_t r;
-	int fd, err;
+	int err = 0;
 
-	if (cap == 0)
-		return -EINVAL;
-	err = join_path(path, sizeof(path), dir, name);
-	if (err)
-		return err;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
 	for (;;) {
 		if (n == cap - 1) {
 			char extra;
@@ -133,6 +124,37 @@ int xg_file_read_small(const char *dir, const char *name, char *buf,
 	buf[n] = '\0';
 	*len = n;
 	return 0;
+}
+
+int xg_file_read_path(const char *path, char *buf, size_t cap, size_t *len)
+{
+	int fd;
+
+	if (cap == 0)
+		return -EINVAL;
+	/* Links are followed: Kubernetes mounts Secret files as symlinks. */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return read_and_close(fd, buf, cap, len);
+}
+
+int xg_file_read_small(const char *dir, const char *name, char *buf,
+		       size_t cap, size_t *len)
+{
+	char path[PATH_MAX];
+	int err, fd;
+
+	if (cap == 0)
+		return -EINVAL;
+	err = join_path(path, sizeof(path), dir, name);
+	if (err)
+		return err;
+	/* The state dir is ours alone: a symlink there is not. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	return read_and_close(fd, buf, cap, len);
 }
 
 int xg_mkdir_p(const char *path, mode_t mode)

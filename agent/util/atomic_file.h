@@ -23,6 +23,10 @@ int xg_file_write_atomic(const char *dir, const char *name, const void *data,
 int xg_file_read_small(const char *dir, const char *name, char *buf,
 		       size_t cap, size_t *len);
 
+/* The same for a full path; symlinks are followed (Kubernetes mounts
+ * Secret files as links), unlike xg_file_read_small. */
+int xg_file_read_path(const char *path, char *buf, size_t cap, size_t *len);
+
 /* mkdir -p: missing parents get 0755, the last component `mode`; an
  * existing directory is left as it is.  0 or -errno. */
 int xg_mkdir_p(const char *path, mode_t mode);

@@ -1,13 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include "util/keys.h"
+#include "util/atomic_file.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/digest.h>
 #include <openssl/hkdf.h>
@@ -57,40 +55,29 @@ uint64_t xg_cluster_id(const char *name)
 
 int xg_secret_read(const char *path, uint8_t **out, size_t *len)
 {
-	uint8_t buf[4096];
-	size_t n = 0, start = 0;
-	ssize_t r;
-	int fd, err = 0;
+	char buf[4096];
+	size_t n, start = 0;
+	int err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (n < sizeof(buf)) {
-		r = read(fd, buf + n, sizeof(buf) - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
+	err = xg_file_read_path(path, buf, sizeof(buf), &n);
 	if (err)
-		return err;
-	while (start < n && isspace(buf[start]))
+		goto out;
+	while (start < n && isspace((unsigned char)buf[start]))
 		start++;
-	while (n > start && isspace(buf[n - 1]))
+	while (n > start && isspace((unsigned char)buf[n - 1]))
 		n--;
+	err = -EINVAL;
 	if (n - start < 16)
-		return -EINVAL;
+		goto out;
+	err = -ENOMEM;
 	*out = malloc(n - start);
 	if (!*out)
-		return -ENOMEM;
+		goto out;
 	memcpy(*out, buf + start, n - start);
 	*len = n - start;
-	memset(buf, 0, sizeof(buf));
-	return 0;
+	err = 0;
+out:
+	/* The secret must not linger on the stack. */
+	explicit_bzero(buf, sizeof(buf));
+	return err;
 }
