@@ -122,6 +122,12 @@ static int about_self(struct xg_core *c, const struct xg_update_msg *u,
 	}
 	if (!refute)
 		return stale_contradiction(c, c->self, u, src);
+	/* Lifeguard: an accusation of the life we are living says we were
+	 * too slow for someone; count it against our local health.  A
+	 * newer ALIVE of ours (a previous life) or an old one a push/pull
+	 * peer still holds says nothing about how we are doing now. */
+	if (u->state != XG_ALIVE && u->incarnation >= ours)
+		xg_lhm_raise(c, 1);
 	return applied(c, src, xg_refute(c, u->incarnation, now_ns));
 }
 
@@ -206,8 +212,12 @@ static int suspect(struct xg_core *c, struct xg_member *m,
 		if (u->incarnation == inc) {
 			/* Same suspicion: only a new confirmer is news, and
 			 * spreading it is what lets Lifeguard count them. */
-			if (!xg_suspicion_confirm(c, m, u->from_id))
+			if (!xg_suspicion_confirm(c, m, u->from_id, now_ns))
 				return stale_contradiction(c, m, u, src);
+			/* Confirmed past its deadline: the member is DEAD
+			 * now and that news is queued already. */
+			if (m->info.state != XG_SUSPECT)
+				return applied(c, src, 0);
 			return applied(c, src,
 				       xg_dissem_queue(c, m, u->from_id));
 		}

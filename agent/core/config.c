@@ -23,6 +23,12 @@ void xg_core_config_defaults(struct xg_core_config *cfg)
 	cfg->pushpull_interval_ns = 30000 * XG_NS_PER_MS;
 	cfg->dead_reclaim_ns = 24ULL * 3600 * 1000 * XG_NS_PER_MS;
 	cfg->gossip_to_dead_ns = 30000 * XG_NS_PER_MS;
+	/* Lifeguard, with memberlist's values for the same knobs (why:
+	 * docs/CORE.md): a struggling node may slow its probing down to a
+	 * ninth, and a lone accusation waits six times the SWIM timeout. */
+	cfg->lhm_max = 8;
+	cfg->suspicion_max_mult = 6;
+	cfg->suspicion_expected_confirms = 0;
 }
 
 /* The same rule the codec applies on the wire, so a name we accept here
@@ -79,6 +85,11 @@ int xg_config_check(const struct xg_core_config *cfg)
 	if (cfg->suspicion_mult == 0 || cfg->retransmit_mult == 0)
 		return -EINVAL;
 	if (cfg->dead_reclaim_ns == 0)
+		return -EINVAL;
+	if (cfg->lhm_max > XG_LHM_MAX_LIMIT ||
+	    cfg->suspicion_max_mult == 0 ||
+	    cfg->suspicion_max_mult > XG_SUSPICION_MAX_LIMIT ||
+	    cfg->suspicion_expected_confirms > XG_SUSPECT_CONFIRM_MAX - 1)
 		return -EINVAL;
 	/* An incarnation at the top could never be refuted. */
 	if (cfg->incarnation == UINT32_MAX)

@@ -20,10 +20,17 @@
 #include "core/list.h"
 #include "core/swim.h"
 
-/* Distinct confirmers remembered per suspicion.  Lifeguard stops shrinking
- * the timeout after a handful of independent confirmations, so a small
- * fixed array is enough and a suspicion never allocates. */
+/* Distinct confirmers remembered per suspicion (the accuser included).
+ * Lifeguard stops shrinking the timeout after K independent confirmations,
+ * and K is at most XG_SUSPECT_CONFIRM_MAX - 1, so a small fixed array is
+ * enough and a suspicion never allocates. */
 #define XG_SUSPECT_CONFIRM_MAX 8
+
+/* The highest lhm_max and suspicion_max_mult a configuration may ask for:
+ * far beyond any useful value, and low enough that a scaled interval or
+ * timeout cannot overflow 64-bit nanoseconds for any sane base. */
+#define XG_LHM_MAX_LIMIT       64
+#define XG_SUSPICION_MAX_LIMIT 64
 
 /* PING-REQs this node serves at once.  Each lives one probe timeout; a
  * flood beyond this is dropped (the requester just sees no answer). */
@@ -33,7 +40,9 @@
 
 struct xg_suspicion {
 	uint64_t       start_ns;
-	uint64_t       base_ns;     /* timeout computed when it started */
+	uint64_t       min_ns;      /* Lifeguard's bounds, fixed at the start */
+	uint64_t       max_ns;
+	unsigned       k;           /* confirmations that bring it to min_ns */
 	uint64_t       deadline_ns;
 	unsigned       n_confirm;   /* distinct from_ids; [0] raised it */
 	uint64_t       confirm[XG_SUSPECT_CONFIRM_MAX];
@@ -103,8 +112,9 @@ struct xg_probe_run {
 	uint64_t sent_ns;
 	uint64_t timeout_ns;   /* direct phase ends: send PING-REQs */
 	uint64_t end_ns;       /* indirect phase ends: suspect */
-	unsigned helpers;      /* PING-REQs sent */
-	unsigned nacks;        /* for Lifeguard's local health */
+	unsigned scale;        /* local health + 1 when the probe started */
+	unsigned helpers;      /* PING-REQs sent: NACKs expected */
+	unsigned nacks;        /* NACKs received by end_ns */
 };
 
 /* A PING-REQ this node serves as helper. */
@@ -135,6 +145,7 @@ struct xg_core {
 	struct xg_probe_run   probe;
 	struct xg_indirect    indirect[XG_INDIRECT_MAX];
 	uint32_t              next_seq;
+	unsigned              lhm;      /* Lifeguard local health, 0..lhm_max */
 
 	uint64_t next_probe_ns;
 	uint64_t next_gossip_ns;
@@ -155,6 +166,12 @@ struct xg_core {
 static inline uint64_t xg_sat_add(uint64_t a, uint64_t b)
 {
 	return a + b < a ? UINT64_MAX : a + b;
+}
+
+/* a * b, stuck at UINT64_MAX instead of wrapping. */
+static inline uint64_t xg_mul_sat(uint64_t a, uint64_t b)
+{
+	return b && a > UINT64_MAX / b ? UINT64_MAX : a * b;
 }
 
 static inline uint64_t xg_min64(uint64_t a, uint64_t b)
@@ -216,12 +233,19 @@ int      xg_order_probe_next(struct xg_core *c, uint64_t id);
 /* Next member worth probing, or NULL when there is none. */
 struct xg_member *xg_order_next(struct xg_core *c);
 
+/* lhm.c: Lifeguard's local health multiplier */
+void     xg_lhm_raise(struct xg_core *c, unsigned by);
+void     xg_lhm_lower(struct xg_core *c);
+/* ns * (lhm + 1), saturating: the probe interval and timeout now. */
+uint64_t xg_lhm_scale(const struct xg_core *c, uint64_t ns);
+
 /* probe.c: this node as prober */
 void     xg_probe_tick(struct xg_core *c, uint64_t now_ns);
 uint64_t xg_probe_deadline(const struct xg_core *c);
 void     xg_probe_on_ack(struct xg_core *c, const struct xg_probe_msg *m,
 			 uint64_t rx_ns);
-void     xg_probe_on_nack(struct xg_core *c, const struct xg_probe_msg *m);
+void     xg_probe_on_nack(struct xg_core *c, const struct xg_probe_msg *m,
+			  uint64_t rx_ns);
 int      xg_probe_send_ping(struct xg_core *c, uint64_t target_id,
 			    const struct xg_addr *to, uint32_t seq,
 			    uint8_t flags, uint64_t now_ns);
@@ -238,12 +262,15 @@ uint64_t xg_indirect_deadline(const struct xg_core *c);
 /* suspicion.c */
 void     xg_suspicion_start(struct xg_core *c, struct xg_member *m,
 			    uint64_t from_id, uint64_t now_ns);
-/* true if from_id is a new confirmation (and was recorded). */
+/* true if from_id is a new confirmation (and was recorded); the deadline
+ * then moves in.  If it is already past, the member is DEAD on return. */
 bool     xg_suspicion_confirm(struct xg_core *c, struct xg_member *m,
-			      uint64_t from_id);
+			      uint64_t from_id, uint64_t now_ns);
 void     xg_suspicion_stop(struct xg_member *m);
-uint64_t xg_suspicion_timeout(const struct xg_core *c,
-			      const struct xg_suspicion *s);
+/* Lifeguard's timeout for s with its confirmations so far (from start). */
+uint64_t xg_suspicion_timeout(const struct xg_suspicion *s);
+/* Confirmations that count towards s's timeout: the accuser's not. */
+unsigned xg_suspicion_confirmations(const struct xg_suspicion *s);
 void     xg_suspicion_tick(struct xg_core *c, uint64_t now_ns);
 uint64_t xg_suspicion_deadline(const struct xg_core *c);
 

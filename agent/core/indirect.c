@@ -3,7 +3,7 @@
  * This node as a PING-REQ helper (SWIM section 3.1): probe the target on
  * the requester's behalf with a PING of our own, relay the target's ACK
  * back under the requester's sequence number, or say NACK when our probe
- * times out.  The NACK carries no verdict; it tells the requester that the
+ * times out (a little before the requester's window closes).  The NACK carries no verdict; it tells the requester that the
  * helper itself was reachable, which Lifeguard uses to judge whether the
  * requester's own network is the problem.
  *
@@ -21,6 +21,21 @@ static struct xg_indirect *free_slot(struct xg_core *c)
 		if (!c->indirect[i].used)
 			return &c->indirect[i];
 	return NULL;
+}
+
+/* How long we wait for the target before we NACK.  The requester counts
+ * a NACK only if it arrives before its indirect phase ends, at least
+ * (probe_interval - probe_timeout) after it sent the PING-REQ; with the
+ * usual timeout of half the interval, waiting the full probe timeout would
+ * make every NACK arrive a network round trip too late and count as
+ * missing against the requester's local health.  So we give up after four
+ * fifths of that window at most, which leaves the rest for the round trip.
+ * The target's ACK, if any, comes within a round trip, long before. */
+static uint64_t nack_after(const struct xg_core *c)
+{
+	uint64_t window = c->cfg.probe_interval_ns - c->cfg.probe_timeout_ns;
+
+	return xg_min64(c->cfg.probe_timeout_ns, window - window / 5);
 }
 
 void xg_indirect_on_req(struct xg_core *c, const struct xg_ping_req_msg *m,
@@ -52,7 +67,7 @@ void xg_indirect_on_req(struct xg_core *c, const struct xg_ping_req_msg *m,
 		.req_id = m->sender_id,
 		.req_ts = m->ts_ns,
 		.target_id = m->target_id,
-		.deadline_ns = xg_sat_add(now_ns, c->cfg.probe_timeout_ns),
+		.deadline_ns = xg_sat_add(now_ns, nack_after(c)),
 		.req_addr = *from,
 	};
 }

@@ -14,6 +14,13 @@
  * If the agent reaches the indirect phase late (it was descheduled), the
  * end moves out so the helpers still get the full indirect window; a probe
  * must never fail just because we did not let it run.
+ *
+ * Lifeguard: every phase is stretched by the local health multiplier as it
+ * stood when the probe started (LHM + 1), and the probe's outcome feeds it
+ * back: an ACK in time lowers it by one; a failure raises it by one for the
+ * missing ACK and by one more for each helper that sent no NACK by `end`.
+ * A helper that answers NACK is working and reachable, so its silence is
+ * evidence against our own side of the network rather than the target's.
  */
 #include "core/core_internal.h"
 
@@ -56,8 +63,11 @@ static void start(struct xg_core *c, uint64_t now_ns)
 		.target_inc = m->info.incarnation,
 		.seq = c->next_seq++,
 		.sent_ns = now_ns,
-		.timeout_ns = xg_sat_add(now_ns, c->cfg.probe_timeout_ns),
-		.end_ns = xg_sat_add(now_ns, c->cfg.probe_interval_ns),
+		.timeout_ns = xg_sat_add(now_ns, xg_lhm_scale(c,
+					 c->cfg.probe_timeout_ns)),
+		.end_ns = xg_sat_add(now_ns, xg_lhm_scale(c,
+				     c->cfg.probe_interval_ns)),
+		.scale = c->lhm + 1,
 	};
 	/* A send error is already counted in tx_errors; the probe runs on
 	 * and fails like any lost PING would, which is the honest outcome
@@ -92,8 +102,9 @@ static void go_indirect(struct xg_core *c, uint64_t now_ns)
 		p->active = false;
 		return;
 	}
-	late_end = xg_sat_add(now_ns, c->cfg.probe_interval_ns -
-					      c->cfg.probe_timeout_ns);
+	late_end = xg_sat_add(now_ns, xg_mul_sat(c->cfg.probe_interval_ns -
+						 c->cfg.probe_timeout_ns,
+						 p->scale));
 	if (p->end_ns < late_end)
 		p->end_ns = late_end;
 	k = xg_pick_random(c, c->cfg.indirect_checks, helper_ok,
@@ -127,6 +138,8 @@ static void fail(struct xg_core *c, uint64_t now_ns)
 
 	p->active = false;
 	c->stats.probes_failed++;
+	xg_lhm_raise(c, 1 + p->helpers - (p->nacks < p->helpers ? p->nacks
+							       : p->helpers));
 	if (!t || (t->info.state != XG_ALIVE && t->info.state != XG_SUSPECT))
 		return;
 	/* Accuse the incarnation we probed.  If the member restarted or
@@ -154,7 +167,8 @@ void xg_probe_tick(struct xg_core *c, uint64_t now_ns)
 		fail(c, now_ns);
 	if (!p->active && now_ns >= c->next_probe_ns) {
 		start(c, now_ns);
-		c->next_probe_ns = xg_sat_add(now_ns, c->cfg.probe_interval_ns);
+		c->next_probe_ns = xg_sat_add(now_ns, xg_lhm_scale(c,
+					      c->cfg.probe_interval_ns));
 	}
 }
 
@@ -179,12 +193,18 @@ void xg_probe_on_ack(struct xg_core *c, const struct xg_probe_msg *m,
 	if (rx_ns > p->end_ns)
 		return;
 	p->active = false;
+	xg_lhm_lower(c);
 }
 
-void xg_probe_on_nack(struct xg_core *c, const struct xg_probe_msg *m)
+/* Counted until the probe ends, by arrival time like ACKs.  The count is
+ * capped at the helpers asked when it is used: a duplicated datagram can
+ * hide one missing NACK, never invent a penalty. */
+void xg_probe_on_nack(struct xg_core *c, const struct xg_probe_msg *m,
+		      uint64_t rx_ns)
 {
 	struct xg_probe_run *p = &c->probe;
 
-	if (p->active && m->seq == p->seq)
+	if (p->active && p->indirect_sent && m->seq == p->seq &&
+	    m->sender_id != p->target_id && rx_ns <= p->end_ns)
 		p->nacks++;
 }

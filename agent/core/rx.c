@@ -50,9 +50,13 @@ static void on_ping(struct xg_core *c, const struct xg_probe_msg *m,
 	/* The buddy system: the prober suspects us.  Refute now rather
 	 * than wait for the SUSPECT to reach us by gossip.  Skip it while
 	 * an ALIVE of ours is still being spread, or every prober would
-	 * push our incarnation up once more. */
-	if ((m->flags & XG_F_SUSPECTED) && !c->self->bcast)
+	 * push our incarnation up once more.  Being suspected at all is a
+	 * sign we were slow to answer: Lifeguard raises our local health
+	 * multiplier, once per refutation. */
+	if ((m->flags & XG_F_SUSPECTED) && !c->self->bcast) {
+		xg_lhm_raise(c, 1);
 		(void)xg_refute(c, c->self->info.incarnation, now_ns);
+	}
 }
 
 static void on_ack(struct xg_core *c, const struct xg_probe_msg *m,
@@ -77,11 +81,12 @@ static void on_ack(struct xg_core *c, const struct xg_probe_msg *m,
 	xg_probe_on_ack(c, m, rx_ns);
 }
 
-static void on_nack(struct xg_core *c, const struct xg_probe_msg *m)
+static void on_nack(struct xg_core *c, const struct xg_probe_msg *m,
+		    uint64_t rx_ns)
 {
 	c->stats.nacks_recv++;
 	if (m->target_id == c->self->info.id)
-		xg_probe_on_nack(c, m);
+		xg_probe_on_nack(c, m, rx_ns);
 }
 
 int xg_rx_probe(struct xg_core *c, const struct xg_addr *from,
@@ -101,7 +106,7 @@ int xg_rx_probe(struct xg_core *c, const struct xg_addr *from,
 		on_ack(c, &m, rx_ns);
 		break;
 	case XG_T_NACK:
-		on_nack(c, &m);
+		on_nack(c, &m, rx_ns);
 		break;
 	}
 	return 0;

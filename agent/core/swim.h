@@ -90,6 +90,11 @@ struct xg_core_config {
 	uint64_t pushpull_interval_ns;/* default 30 s; 0 disables */
 	uint64_t dead_reclaim_ns;     /* forget dead/left members after; default 24 h */
 	uint64_t gossip_to_dead_ns;   /* keep gossiping to dead nodes for; default 30 s */
+
+	/* Lifeguard (docs/CORE.md, "Lifeguard"). */
+	unsigned lhm_max;             /* local health multiplier cap, 0..64; default 8 */
+	unsigned suspicion_max_mult;  /* max suspicion timeout / min, 1..64; default 6 */
+	unsigned suspicion_expected_confirms; /* K, 0..7; 0: suspicion_mult - 2 */
 };
 
 /* Fills every field with the LAN defaults above (keys zeroed). */
@@ -124,6 +129,7 @@ struct xg_core_stats {
 	uint64_t tx_errors;
 	uint64_t bytes_sent, bytes_recv;
 	uint64_t pings_not_for_us;    /* valid PING for another node id */
+	uint64_t lhm;                 /* Lifeguard local health now (a gauge) */
 };
 
 /* Create a core; self is alive with cfg->incarnation.  0 or -errno. */

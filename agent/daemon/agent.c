@@ -243,26 +243,6 @@ static int setup_advertise(struct xg_agent *a)
 	return err;
 }
 
-static int setup_xdp(struct xg_agent *a)
-{
-	switch (a->cfg->xdp_mode) {
-	case XG_XDP_OFF:
-		break;
-	case XG_XDP_AUTO:
-		xg_info("xdp: the XDP fast path is not available in this build "
-			"yet; running with xdp=off");
-		break;
-	case XG_XDP_NATIVE:
-	case XG_XDP_GENERIC:
-		xg_error("--xdp=%s: the XDP fast path is not available in this "
-			 "build yet (use off or auto)",
-			 xg_xdp_mode_name(a->cfg->xdp_mode));
-		return -EOPNOTSUPP;
-	}
-	a->xdp_active = "off";
-	return 0;
-}
-
 static void apply_timing(const struct xg_timing *t, struct xg_core_config *cc)
 {
 	if (t->set & XG_SET_PROBE_INTERVAL)
@@ -413,15 +393,43 @@ static int start_join(struct xg_agent *a)
 
 static void log_start(struct xg_agent *a)
 {
-	char adv[XG_ADDR_STRLEN], cluster[256];
+	char adv[XG_ADDR_STRLEN], cluster[256], xdp[1400];
 
 	xg_info("starting name=%s id=%016" PRIx64 " bind=%s advertise=%s "
-		"cluster=%s xdp=%s", a->name, a->node_id, a->bind_text,
+		"cluster=%s %s", a->name, a->node_id, a->bind_text,
 		xg_addr_format(&a->advertise, adv, sizeof(adv)),
 		xg_log_quote(a->cfg->cluster, strlen(a->cfg->cluster), cluster,
-			     sizeof(cluster)), a->xdp_active);
+			     sizeof(cluster)),
+		xg_agent_xdp_describe(a, xdp, sizeof(xdp)));
 	xg_info("state dir=%s incarnation=%" PRIu32 " version=%s",
 		a->cfg->state_dir, a->saved_inc, XGOSSIP_VERSION);
+}
+
+/* Everything that can fail on a busy host (state dir lock, ports, the
+ * control socket) is claimed before XDP: a second agent started by
+ * mistake must fail without touching the first one's program. */
+static int setup_services(struct xg_agent *a)
+{
+	int err;
+
+	err = xg_pp_open(&a->pp, a->loop, a->core, &a->cfg->bind);
+	if (err) {
+		xg_error("cannot listen on TCP %s: %s", a->bind_text,
+			 strerror(-err));
+		return err;
+	}
+	a->pp_open = true;
+	err = setup_timer_and_signals(a);
+	if (err) {
+		xg_error("cannot set up timer and signals: %s", strerror(-err));
+		return err;
+	}
+	err = xg_control_open(&a->ctl, a, a->cfg->control_path);
+	if (err)
+		xg_error("control socket %s: %s", a->cfg->control_path,
+			 err == -EADDRINUSE ? "another agent is serving it" :
+			 strerror(-err));
+	return err;
 }
 
 static int setup(struct xg_agent *a)
@@ -429,10 +437,9 @@ static int setup(struct xg_agent *a)
 	struct xg_keys keys;
 	int err;
 
+	memset(&keys, 0, sizeof(keys));
 	xg_addr_format(&a->cfg->bind, a->bind_text, sizeof(a->bind_text));
-	err = setup_xdp(a);
-	if (!err)
-		err = setup_name(a);
+	err = setup_name(a);
 	if (!err)
 		err = setup_advertise(a);
 	if (!err)
@@ -451,37 +458,25 @@ static int setup(struct xg_agent *a)
 		err = setup_sockets(a);
 	if (!err)
 		err = setup_core(a, &keys);
+	if (!err)
+		err = setup_services(a);
+	if (!err)
+		err = xg_agent_xdp_setup(a, &keys);
 	memset(&keys, 0, sizeof(keys));
 	if (err)
 		return err;
-	err = xg_pp_open(&a->pp, a->loop, a->core, &a->cfg->bind);
-	if (err) {
-		xg_error("cannot listen on TCP %s: %s", a->bind_text,
-			 strerror(-err));
-		return err;
-	}
-	a->pp_open = true;
-	err = setup_timer_and_signals(a);
-	if (err) {
-		xg_error("cannot set up timer and signals: %s", strerror(-err));
-		return err;
-	}
 	log_start(a);
-	err = xg_control_open(&a->ctl, a, a->cfg->control_path);
-	if (err) {
-		xg_error("control socket %s: %s", a->cfg->control_path,
-			 err == -EADDRINUSE ? "another agent is serving it" :
-			 strerror(-err));
-		return err;
-	}
 	return start_join(a);
 }
 
-static void teardown(struct xg_agent *a)
+static void teardown(struct xg_agent *a, bool clean)
 {
 	struct xg_join *j;
 	int err;
 
+	/* First: the kernel stops answering for this node while the agent
+	 * itself still can. */
+	xg_agent_xdp_close(a, clean);
 	if (a->core)
 		xg_agent_persist_incarnation(a);
 	/* Only news is written: an agent that failed to start, or never
@@ -536,7 +531,8 @@ int xg_agent_run(const struct xg_agent_config *cfg)
 	}
 	a->cfg = cfg;
 	a->armed_ns = UINT64_MAX;
-	a->timer_w.fd = a->sig_w.fd = a->udp_w.fd = -1;
+	a->timer_w.fd = a->sig_w.fd = a->udp_w.fd = a->xdp.hb_w.fd = -1;
+	a->xdp_active = "off";
 	a->sd.lock_fd = -1;
 	a->started_real_ns = xg_now_real_ns();
 	a->started_mono_ns = xg_now_mono_ns();
@@ -558,7 +554,7 @@ int xg_agent_run(const struct xg_agent_config *cfg)
 	}
 	if (err)
 		status = XG_EXIT_FAIL;
-	teardown(a);
+	teardown(a, status == XG_EXIT_OK);
 	free(a);
 	xg_info("stopped status=%d", status);
 	return status;

@@ -7,8 +7,11 @@
 #ifndef XGOSSIP_DAEMON_AGENT_H
 #define XGOSSIP_DAEMON_AGENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <xgossip/xdp_maps.h>
 
 #include "core/swim.h"
 #include "loop.h"
@@ -41,7 +44,7 @@ int xg_agent_tags_del(struct xg_agent *a, const char *const *keys, size_t n);
 struct xg_agent_info {
 	const char *version;
 	const char *bind;        /* text form */
-	const char *xdp_mode;    /* "off" until the XDP path exists */
+	const char *xdp_mode;    /* "native", "generic" or "off" */
 	const char *state_dir;
 	const char *cluster;     /* cluster name */
 	uint64_t    cluster_id;
@@ -51,5 +54,27 @@ struct xg_agent_info {
 	uint64_t    pushpull_ok, pushpull_failed;
 };
 void xg_agent_get_info(struct xg_agent *a, struct xg_agent_info *out);
+
+/* Facts for `xgossipctl xdp`.  Strings are the agent's and live until its
+ * next loop iteration. */
+struct xg_agent_xdp_info {
+	const char *mode;        /* "native", "generic" or "off" */
+	const char *requested;   /* the --xdp value */
+	const char *reason;      /* why it is off; NULL when on */
+	const char *instance;
+	uint64_t    liveness_ns;
+	uint64_t    heartbeat_interval_ns;
+	/* The rest only when on. */
+	const char *ifname;
+	int         ifindex;
+	uint32_t    prog_id;
+	const char *pin_dir;
+	bool        heartbeat_seen;    /* at least one heartbeat written */
+	uint64_t    heartbeat_age_ns;  /* since the last one written */
+	uint64_t    heartbeats, heartbeat_errors;
+	int         stats_err;         /* 0: stats valid, else -errno */
+	struct xg_bpf_stats stats;     /* summed over CPUs */
+};
+void xg_agent_get_xdp(struct xg_agent *a, struct xg_agent_xdp_info *out);
 
 #endif /* XGOSSIP_DAEMON_AGENT_H */

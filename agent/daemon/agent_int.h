@@ -20,8 +20,10 @@
 #include "daemon/pushpull.h"
 #include "daemon/statedir.h"
 #include "net/udp.h"
+#include "util/keys.h"
 #include "util/rng.h"
 #include "util/tags.h"
+#include "xdp/xdp.h"
 
 /* The peers snapshot is rewritten at most this often: membership churn in
  * a big cluster must not turn into a stream of fsyncs. */
@@ -38,6 +40,17 @@ enum {
 	XG_PRIO_TIMER  = 1,
 	/* XG_PP_PRIO = 2: push/pull streams */
 	XG_PRIO_SIGNAL = 3,
+};
+
+/* The agent's end of the XDP fast path (agent_xdp.c). */
+struct xg_agent_xdp {
+	struct xg_xdp      *x;          /* NULL: running with XDP off */
+	struct xg_watch     hb_w;       /* periodic heartbeat timerfd */
+	char                instance[XG_XDP_INSTANCE_MAX];
+	char                reason[320]; /* why it is off */
+	uint64_t            hb_last_ns; /* last heartbeat written, 0: none */
+	uint64_t            hb_count, hb_errors;
+	bool                hb_failing; /* the last write failed (logged) */
 };
 
 struct xg_agent {
@@ -60,7 +73,8 @@ struct xg_agent {
 	uint64_t            cluster_id;
 	uint32_t            saved_inc;
 	struct xg_tags      tags;
-	const char         *xdp_active;
+	const char         *xdp_active; /* "native", "generic" or "off" */
+	struct xg_agent_xdp xdp;
 
 	struct xg_join     *joins;
 
@@ -84,6 +98,25 @@ int  xg_agent_start_leave(struct xg_agent *a, const char *why);
 void xg_agent_persist_incarnation(struct xg_agent *a);
 int  xg_agent_write_peers(struct xg_agent *a);
 struct xg_join_env xg_agent_join_env(struct xg_agent *a);
+
+/* agent_xdp.c: the XDP fast path.  setup() after the socket and the core
+ * exist: picks the interface, opens the loader, loads the probe key and
+ * starts the heartbeat; under --xdp auto a failure leaves XDP off (0),
+ * under native/generic it is returned.  With --xdp off it removes what an
+ * earlier agent of the instance left.  close() stops the heartbeat and
+ * zeroes it; clean (a graceful exit) also detaches and unpins, otherwise
+ * the pins stay for the next agent of the instance to take over. */
+int  xg_agent_xdp_setup(struct xg_agent *a, const struct xg_keys *keys);
+void xg_agent_xdp_close(struct xg_agent *a, bool clean);
+/* For the start log line: "xdp=native iface=eth0 prog_id=7" or
+ * "xdp=off reason=...". */
+char *xg_agent_xdp_describe(const struct xg_agent *a, char *out, size_t cap);
+/* The interface address XDP belongs on: the bind address, or the
+ * advertised one when binding a wildcard.  Pure. */
+const struct xg_addr *xg_agent_xdp_addr(const struct xg_addr *bind,
+					const struct xg_addr *advertise);
+/* Does a failure to attach in this mode stop the agent? */
+bool xg_agent_xdp_fatal(enum xg_xdp_mode requested);
 
 /* agent_tags.c: tag edits (pure; tested) */
 /* next = cur with the edits applied; meta/len its encoding.  0, -EINVAL,

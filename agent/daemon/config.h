@@ -15,19 +15,17 @@
 #include "core/addr.h"
 #include "util/log.h"
 #include "util/tags.h"
+#include "xdp/xdp.h"
 
 #define XG_DEFAULT_STATE_DIR "/var/lib/xgossip"
 #define XG_DEFAULT_CONTROL   "/run/xgossip/xgossip.sock"
 #define XG_DEFAULT_LEAVE_TIMEOUT_NS (5ULL * 1000000000ULL)
 
-enum xg_xdp_mode {
-	XG_XDP_OFF,
-	XG_XDP_AUTO,
-	XG_XDP_NATIVE,
-	XG_XDP_GENERIC,
-};
-
-const char *xg_xdp_mode_name(enum xg_xdp_mode m);
+/* --xdp-instance: a directory name under /sys/fs/bpf/xgossip/. */
+#define XG_XDP_INSTANCE_MAX 64
+/* --liveness-window: below two heartbeats a healthy agent would flap
+ * between answered in the kernel and answered in userspace. */
+#define XG_XDP_LIVENESS_MIN_NS (2 * XG_XDP_HEARTBEAT_INTERVAL_NS)
 
 /* Which protocol timings were given on the command line; the others keep
  * the core's defaults (xg_core_config_defaults). */
@@ -71,7 +69,9 @@ struct xg_agent_config {
 	enum xg_log_level log_level;
 	struct xg_timing  timing;
 	uint64_t          leave_timeout_ns;
-	enum xg_xdp_mode  xdp_mode;
+	enum xg_xdp_mode  xdp_mode;      /* default XG_XDP_AUTO */
+	const char       *xdp_instance;  /* NULL: derived from the node name */
+	uint64_t          xdp_liveness_ns;
 };
 
 /* Defaults for everything (bind 0.0.0.0:7946, cluster "default", ...). */

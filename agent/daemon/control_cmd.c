@@ -209,6 +209,29 @@ static void cmd_info(struct ctl_client *c, json_object *req)
 	send_reply(c, reply, err);
 }
 
+/* ---- xdp --------------------------------------------------------------- */
+
+static void cmd_xdp(struct ctl_client *c, json_object *req)
+{
+	struct xg_agent_xdp_info xi;
+	json_object *body, *reply;
+	int err = 0;
+
+	(void)req;
+	xg_agent_get_xdp(c->ctl->agent, &xi);
+	body = xg_ctl_xdp_json(&xi);
+	reply = ok_reply();
+	if (!body || !reply) {
+		json_object_put(body);
+		send_reply(c, reply, -ENOMEM);
+		return;
+	}
+	json_object_object_foreach(body, key, val)
+		xg_ctl_put(reply, key, json_object_get(val), &err);
+	json_object_put(body);
+	send_reply(c, reply, err);
+}
+
 /* ---- join -------------------------------------------------------------- */
 
 static void join_done(void *ctx, int joined, const char *errtext)
@@ -417,6 +440,7 @@ static const struct command {
 } commands[] = {
 	{ "members",  cmd_members },
 	{ "info",     cmd_info },
+	{ "xdp",      cmd_xdp },
 	{ "join",     cmd_join },
 	{ "leave",    cmd_leave },
 	{ "tags-set", cmd_tags_set },

@@ -64,6 +64,12 @@ struct xg_ctl_info_src {
  * "stats":..}, without "ok". */
 json_object *xg_ctl_info_json(const struct xg_ctl_info_src *src);
 
+/* The body of an "xdp" reply, without "ok": {"xdp":{mode, requested,
+ * reason or interface.., heartbeat..},"maps":{name: pin path},
+ * "counters":{name: value}} (docs/CONTROL.md).  With XDP off only "xdp",
+ * holding mode "off" and the reason. */
+json_object *xg_ctl_xdp_json(const struct xg_agent_xdp_info *xi);
+
 /* Add val under key, taking ownership of val in every case.  Any failure
  * (including a NULL val from a failed constructor) sets *err = -ENOMEM, so
  * long builders check once at the end. */

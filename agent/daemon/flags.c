@@ -15,17 +15,6 @@
 #include "util/keys.h"
 #include "util/version.h"
 
-const char *xg_xdp_mode_name(enum xg_xdp_mode m)
-{
-	switch (m) {
-	case XG_XDP_OFF:     return "off";
-	case XG_XDP_AUTO:    return "auto";
-	case XG_XDP_NATIVE:  return "native";
-	case XG_XDP_GENERIC: return "generic";
-	}
-	return "?";
-}
-
 void xg_agent_config_init(struct xg_agent_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -35,7 +24,8 @@ void xg_agent_config_init(struct xg_agent_config *cfg)
 	cfg->control_path = XG_DEFAULT_CONTROL;
 	cfg->log_level = XG_LOG_INFO;
 	cfg->leave_timeout_ns = XG_DEFAULT_LEAVE_TIMEOUT_NS;
-	cfg->xdp_mode = XG_XDP_OFF;
+	cfg->xdp_mode = XG_XDP_AUTO;
+	cfg->xdp_liveness_ns = XG_XDP_LIVENESS_DEFAULT_NS;
 }
 
 void xg_agent_config_free(struct xg_agent_config *cfg)
@@ -63,6 +53,40 @@ int xg_name_check(const char *name)
 			return -EINVAL;
 	}
 	return 0;
+}
+
+static bool instance_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+}
+
+int xg_xdp_instance_check(const char *s)
+{
+	size_t i, n = s ? strlen(s) : 0;
+
+	/* A leading dot would allow "." and "..", which are not directories
+	 * of their own. */
+	if (n == 0 || n >= XG_XDP_INSTANCE_MAX || s[0] == '.')
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (!instance_char(s[i]))
+			return -EINVAL;
+	return 0;
+}
+
+void xg_xdp_instance_default(const char *name, char *out, size_t cap)
+{
+	size_t i;
+
+	if (cap == 0)
+		return;
+	/* Node names may hold '/' and other characters a path component
+	 * must not; they become '_' (the name stays recognisable). */
+	for (i = 0; name[i] && i + 1 < cap && i + 1 < XG_XDP_INSTANCE_MAX; i++)
+		out[i] = instance_char(name[i]) && !(i == 0 && name[i] == '.')
+			 ? name[i] : '_';
+	out[i] = '\0';
 }
 
 void xg_flags_usage(FILE *out)
@@ -140,9 +164,24 @@ void xg_flags_usage(FILE *out)
 "                             agent exits (default 5s)\n"
 "\n"
 "KERNEL FAST PATH\n"
-"    --xdp MODE               off, auto, native or generic (default off).  This\n"
-"                             build has no XDP program yet: auto runs as off and\n"
-"                             says so, native and generic refuse to start.\n"
+"    An XDP program on the interface of the advertised address answers valid\n"
+"    PINGs for this node in the kernel while the agent is alive and its\n"
+"    heartbeat (every 100ms) is fresh.  Needs root (CAP_BPF, CAP_NET_ADMIN,\n"
+"    CAP_SYS_ADMIN to mount bpffs).  See docs/XDP.md.\n"
+"    --xdp MODE               off, auto, native or generic (default auto).\n"
+"                             auto tries native, then generic, then runs\n"
+"                             without XDP and logs why; native and generic\n"
+"                             refuse to start when they cannot attach.  off\n"
+"                             also removes a program an earlier agent of this\n"
+"                             instance left behind.  On a veth, native mode\n"
+"                             needs an XDP program on the peer too.\n"
+"    --xdp-instance NAME      pin directory /sys/fs/bpf/xgossip/NAME/ (letters,\n"
+"                             digits, '-', '_', '.'; default: the node name);\n"
+"                             unique per host.  A restarted agent with the\n"
+"                             same instance takes over the pinned maps.\n"
+"    --liveness-window D      the kernel stops answering for this agent once\n"
+"                             its heartbeat is older than D (default 2s, at\n"
+"                             least 200ms)\n"
 "\n"
 "OTHER\n"
 "    -h, --help               this text\n"
@@ -150,7 +189,9 @@ void xg_flags_usage(FILE *out)
 "\n"
 "SIGNALS\n"
 "    SIGTERM, SIGINT          leave the cluster gracefully, then exit 0; a second\n"
-"                             one exits at once\n"
+"                             one exits at once.  A clean exit detaches the XDP\n"
+"                             program and removes its pins; a crash leaves them\n"
+"                             for the next agent of the instance.\n"
 "    SIGHUP                   logged; configuration reload is not supported yet\n"
 "\n"
 "EXIT STATUS\n"
@@ -172,7 +213,8 @@ enum {
 	OPT_CLUSTER, OPT_SECRET, OPT_STATE_DIR, OPT_CONTROL, OPT_LOG_LEVEL,
 	OPT_PROBE_INTERVAL, OPT_PROBE_TIMEOUT, OPT_INDIRECT, OPT_GOSSIP_INTERVAL,
 	OPT_GOSSIP_NODES, OPT_SUSPICION, OPT_RETRANSMIT, OPT_PUSHPULL,
-	OPT_RECLAIM, OPT_LEAVE_TIMEOUT, OPT_XDP,
+	OPT_RECLAIM, OPT_LEAVE_TIMEOUT, OPT_XDP, OPT_XDP_INSTANCE,
+	OPT_LIVENESS,
 };
 
 static const struct option long_opts[] = {
@@ -197,6 +239,8 @@ static const struct option long_opts[] = {
 	{ "reclaim",             required_argument, NULL, OPT_RECLAIM },
 	{ "leave-timeout",       required_argument, NULL, OPT_LEAVE_TIMEOUT },
 	{ "xdp",                 required_argument, NULL, OPT_XDP },
+	{ "xdp-instance",        required_argument, NULL, OPT_XDP_INSTANCE },
+	{ "liveness-window",     required_argument, NULL, OPT_LIVENESS },
 	{ "help",                no_argument,       NULL, 'h' },
 	{ "version",             no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -312,6 +356,17 @@ static enum xg_flags_result set_duration(int c, const char *arg,
 	case OPT_LEAVE_TIMEOUT:
 		cfg->leave_timeout_ns = ns;
 		return XG_FLAGS_RUN; /* 0: exit right after announcing */
+	case OPT_LIVENESS:
+		if (ns < XG_XDP_LIVENESS_MIN_NS) {
+			char m[32];
+
+			return bad(err, "--liveness-window: '%s' is shorter "
+				   "than %s (two heartbeats)", arg,
+				   xg_duration_format(XG_XDP_LIVENESS_MIN_NS, m,
+						      sizeof(m)));
+		}
+		cfg->xdp_liveness_ns = ns;
+		return XG_FLAGS_RUN;
 	}
 	if (ns == 0)
 		return bad(err, "--%s: must be greater than zero", opt_name(c));
@@ -353,19 +408,22 @@ static enum xg_flags_result set_count(int c, const char *arg,
 static enum xg_flags_result set_xdp(const char *arg,
 				    struct xg_agent_config *cfg, FILE *err)
 {
-	static const enum xg_xdp_mode modes[] = {
-		XG_XDP_OFF, XG_XDP_AUTO, XG_XDP_NATIVE, XG_XDP_GENERIC,
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		if (strcmp(arg, xg_xdp_mode_name(modes[i])) == 0) {
-			cfg->xdp_mode = modes[i];
-			return XG_FLAGS_RUN;
-		}
-	}
+	if (xg_xdp_mode_parse(arg, &cfg->xdp_mode) == 0)
+		return XG_FLAGS_RUN;
 	return bad(err, "--xdp: '%s' is not one of off, auto, native, generic",
 		   arg);
+}
+
+static enum xg_flags_result set_xdp_instance(const char *arg,
+					     struct xg_agent_config *cfg,
+					     FILE *err)
+{
+	if (xg_xdp_instance_check(arg))
+		return bad(err, "--xdp-instance: '%s' is not a valid instance "
+			   "name (1-%d letters, digits, '-', '_' or '.', not "
+			   "starting with '.')", arg, XG_XDP_INSTANCE_MAX - 1);
+	cfg->xdp_instance = arg;
+	return XG_FLAGS_RUN;
 }
 
 static enum xg_flags_result set_tag(const char *arg,
@@ -470,6 +528,7 @@ static enum xg_flags_result one_opt(int c, const char *arg,
 	case OPT_PUSHPULL:
 	case OPT_RECLAIM:
 	case OPT_LEAVE_TIMEOUT:
+	case OPT_LIVENESS:
 		return set_duration(c, arg, cfg, err);
 	case OPT_INDIRECT:
 	case OPT_GOSSIP_NODES:
@@ -478,6 +537,8 @@ static enum xg_flags_result one_opt(int c, const char *arg,
 		return set_count(c, arg, cfg, err);
 	case OPT_XDP:
 		return set_xdp(arg, cfg, err);
+	case OPT_XDP_INSTANCE:
+		return set_xdp_instance(arg, cfg, err);
 	default:
 		return set_string(c, arg, cfg, err);
 	}

@@ -34,4 +34,12 @@ void xg_flags_usage(FILE *out);
  * spaces, so it reads unquoted in logs and peers files.  0 or -EINVAL. */
 int xg_name_check(const char *name);
 
+/* An --xdp-instance value: 1..XG_XDP_INSTANCE_MAX-1 characters from
+ * [A-Za-z0-9._-], not starting with '.'.  0 or -EINVAL. */
+int xg_xdp_instance_check(const char *s);
+/* The instance used when --xdp-instance is not given: the node name with
+ * every character the check refuses replaced by '_'.  out holds at least
+ * XG_XDP_INSTANCE_MAX bytes (less truncates). */
+void xg_xdp_instance_default(const char *name, char *out, size_t cap);
+
 #endif /* XGOSSIP_DAEMON_FLAGS_H */

@@ -5,10 +5,10 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "net/sockaddr.h"
+#include "util/clockpair.h"
 
 /* SO_RCVBUFFORCE ignores rmem_max and needs CAP_NET_ADMIN; without it the
  * plain option still gets as much as the sysctl allows.  Either way a
@@ -28,6 +28,8 @@ int xg_udp_open(struct xg_udp *u, const struct xg_addr *addr)
 	int one = 1, zero = 0, fd, err;
 
 	memset(&u->stats, 0, sizeof(u->stats));
+	u->tx.n = 0;
+	u->tx.active = false;
 	u->fd = -1;
 	u->af = xg_addr_af(addr);
 	err = xg_addr_to_sockaddr(addr, u->af, &ss, &len);
@@ -71,14 +73,6 @@ uint64_t xg_rx_real_to_mono(uint64_t now_mono, uint64_t now_real,
 	return age >= now_mono ? 0 : now_mono - age;
 }
 
-static uint64_t clock_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* The SCM_TIMESTAMPNS value of one message, or 0 if it has none. */
 static uint64_t rx_timestamp(struct msghdr *mh)
 {
@@ -98,6 +92,46 @@ static uint64_t rx_timestamp(struct msghdr *mh)
 	return 0;
 }
 
+/* Send what xg_udp_send() queued, in order, with as few sendmmsg() calls
+ * as the kernel allows.  sendmmsg() stops at the first message it cannot
+ * send and reports only how many went before it; the next call then fails
+ * on that message, which is counted and skipped, so one bad destination
+ * does not hold back the rest. */
+static void tx_flush(struct xg_udp *u)
+{
+	struct mmsghdr msgs[XG_UDP_TXQ];
+	struct iovec iov[XG_UDP_TXQ];
+	unsigned i, done = 0, n = u->tx.n;
+	int sent;
+
+	if (n == 0)
+		return;
+	u->tx.n = 0;
+	memset(msgs, 0, sizeof(msgs[0]) * n);
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = u->tx.buf[i];
+		iov[i].iov_len = u->tx.len[i];
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_name = &u->tx.to[i];
+		msgs[i].msg_hdr.msg_namelen = u->tx.tolen[i];
+	}
+	while (done < n) {
+		sent = sendmmsg(u->fd, msgs + done, n - done,
+				MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (sent < 0 && errno == EINTR)
+			continue;
+		u->stats.tx_batches++;
+		if (sent <= 0) {
+			u->stats.tx_errors++;
+			done++;
+			continue;
+		}
+		u->stats.tx_packets += (unsigned)sent;
+		done += (unsigned)sent;
+	}
+}
+
 /* One recvmmsg() call.  Returns the count delivered, 0 if nothing was
  * queued, or -errno. */
 static int drain_batch(struct xg_udp *u, xg_udp_rx_fn fn, void *ctx)
@@ -109,7 +143,7 @@ static int drain_batch(struct xg_udp *u, xg_udp_rx_fn fn, void *ctx)
 		char buf[CMSG_SPACE(sizeof(struct timespec))];
 		struct cmsghdr align;
 	} ctl[XG_UDP_BATCH];
-	uint64_t now_mono, now_real;
+	struct xg_clockpair now;
 	int i, n;
 
 	memset(msgs, 0, sizeof(msgs));
@@ -130,10 +164,12 @@ static int drain_batch(struct xg_udp *u, xg_udp_rx_fn fn, void *ctx)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
 	/* Both clocks once per batch: the offset between them does not move
 	 * within microseconds, and reading them per packet would cost more
-	 * than the packet. */
-	now_mono = clock_ns(CLOCK_MONOTONIC);
-	now_real = clock_ns(CLOCK_REALTIME);
+	 * than the packet.  Read as one instant (util/clockpair.h): two
+	 * plain reads can straddle an interrupt and shift every receive
+	 * time of the batch by as much. */
+	xg_clockpair_read(&now);
 	u->stats.rx_batches++;
+	u->tx.active = true;
 	for (i = 0; i < n; i++) {
 		struct msghdr *mh = &msgs[i].msg_hdr;
 		struct xg_addr src;
@@ -146,12 +182,14 @@ static int drain_batch(struct xg_udp *u, xg_udp_rx_fn fn, void *ctx)
 		if (xg_addr_from_sockaddr((struct sockaddr *)mh->msg_name,
 					  mh->msg_namelen, &src))
 			continue;
-		rx_mono = rx_real ? xg_rx_real_to_mono(now_mono, now_real,
+		rx_mono = rx_real ? xg_rx_real_to_mono(now.mono_ns, now.real_ns,
 						       rx_real)
-				  : now_mono;
+				  : now.mono_ns;
 		u->stats.rx_packets++;
 		fn(ctx, &src, u->buf[i], msgs[i].msg_len, rx_mono);
 	}
+	u->tx.active = false;
+	tx_flush(u);
 	return n;
 }
 
@@ -177,8 +215,23 @@ int xg_udp_send(struct xg_udp *u, const struct xg_addr *to, const void *buf,
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	ssize_t n;
+	unsigned q;
 	int err;
 
+	if (u->tx.active && len <= sizeof(u->tx.buf[0])) {
+		if (u->tx.n == XG_UDP_TXQ)
+			tx_flush(u);
+		q = u->tx.n;
+		err = xg_addr_to_sockaddr(to, u->af, &u->tx.to[q], &u->tx.tolen[q]);
+		if (err)
+			goto fail;
+		memcpy(u->tx.buf[q], buf, len);
+		u->tx.len[q] = (uint16_t)len;
+		u->tx.n++;
+		return 0;
+	}
+	/* Oversized, or not in a drain: what is queued goes first. */
+	tx_flush(u);
 	err = xg_addr_to_sockaddr(to, u->af, &ss, &sl);
 	if (err)
 		goto fail;

@@ -10,8 +10,10 @@
 #ifndef XGOSSIP_NET_UDP_H
 #define XGOSSIP_NET_UDP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <xgossip/wire.h>
 
@@ -25,13 +27,29 @@
 
 struct xg_udp_stats {
 	uint64_t rx_packets, rx_truncated, rx_batches;
-	uint64_t tx_packets, tx_errors;
+	uint64_t tx_packets, tx_errors, tx_batches;
+};
+
+/* Datagrams sent while a received batch is handled (the ACKs to a batch of
+ * PINGs, mostly) wait here and leave together in one sendmmsg() once the
+ * batch is done: one system call per batch instead of one per ACK, which
+ * is most of the userspace probe path's cost (docs/BENCHMARKS.md, "XDP
+ * probe path").  The delay is the rest of one batch's handling. */
+#define XG_UDP_TXQ XG_UDP_BATCH
+struct xg_udp_txq {
+	unsigned                n;
+	bool                    active;  /* inside a drain: queue sends */
+	socklen_t               tolen[XG_UDP_TXQ];
+	uint16_t                len[XG_UDP_TXQ];
+	struct sockaddr_storage to[XG_UDP_TXQ];
+	uint8_t                 buf[XG_UDP_TXQ][XG_UDP_MAX];
 };
 
 struct xg_udp {
 	int                 fd;
 	int                 af;  /* AF_INET or AF_INET6 */
 	struct xg_udp_stats stats;
+	struct xg_udp_txq   tx;
 	/* recvmmsg scratch space, reused for every batch. */
 	uint8_t             buf[XG_UDP_BATCH][XG_UDP_RXBUF];
 };
@@ -47,13 +65,17 @@ int  xg_udp_open(struct xg_udp *u, const struct xg_addr *addr);
 void xg_udp_close(struct xg_udp *u);
 
 /* Read what is queued, at most max_batches batches of XG_UDP_BATCH, and
- * hand each datagram to fn.  Returns the number delivered (0 when the
+ * hand each datagram to fn.  What fn sends with xg_udp_send() leaves when
+ * its batch is done, in order.  Returns the number delivered (0 when the
  * socket was empty) or -errno. */
 int xg_udp_drain(struct xg_udp *u, unsigned max_batches, xg_udp_rx_fn fn,
 		 void *ctx);
 
 /* Non-blocking send; a full socket buffer (-EAGAIN) is an error like any
- * other and counted in tx_errors.  0 or -errno. */
+ * other and counted in tx_errors.  0 or -errno.  Called from an
+ * xg_udp_drain() callback, it only queues the datagram (see struct
+ * xg_udp_txq): 0 then means queued, and a later failure to send is counted
+ * in tx_errors only. */
 int xg_udp_send(struct xg_udp *u, const struct xg_addr *to, const void *buf,
 		size_t len);
 

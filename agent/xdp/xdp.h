@@ -128,6 +128,10 @@ const char *xg_xdp_last_error(const struct xg_xdp *x);
 int xg_xdp_iface_for_addr(const struct xg_addr *a, char *ifname,
 			  int *ifindex);
 
+/* The kernel driver behind ifname ("veth", "mlx5_core", ...) as ethtool
+ * reports it.  0 or -errno. */
+int xg_xdp_iface_driver(const char *ifname, char *driver, size_t cap);
+
 /* Make sure bpffs is mounted at XG_XDP_BPFFS.  0 or -errno. */
 int xg_xdp_bpffs_ensure(void);
 

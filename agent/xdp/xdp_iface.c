@@ -7,6 +7,12 @@
 
 #include <errno.h>
 #include <ifaddrs.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,5 +63,28 @@ int xg_xdp_iface_for_addr(const struct xg_addr *a, char *ifname, int *ifindex)
 		break;
 	}
 	freeifaddrs(all);
+	return err;
+}
+
+int xg_xdp_iface_driver(const char *ifname, char *driver, size_t cap)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = { 0 };
+	int fd, err = 0;
+
+	if (!ifname || strlen(ifname) >= sizeof(ifr.ifr_name) || !driver ||
+	    cap == 0)
+		return -EINVAL;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&info;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
+		err = -errno;
+	close(fd);
+	if (!err)
+		snprintf(driver, cap, "%.*s", (int)sizeof(info.driver),
+			 info.driver);
 	return err;
 }

@@ -13,6 +13,7 @@
 #include "xdp/xdp_internal.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +245,19 @@ static int try_attach(struct xg_xdp *x, enum xg_xdp_mode mode,
 	return 0;
 }
 
+/* Native XDP_TX on a veth hands the frame to the peer's XDP receive path;
+ * when the peer (usually in another namespace, out of our sight) has no
+ * program, the ACK silently vanishes and a healthy node looks dead.  Auto
+ * must never pick a mode that fails that way, so on a veth it starts at
+ * generic; an operator who set up the peer asks for native explicitly. */
+static bool native_drops_tx(const struct xg_xdp *x)
+{
+	char drv[32];
+
+	return xg_xdp_iface_driver(x->ifname, drv, sizeof(drv)) == 0 &&
+	       strcmp(drv, "veth") == 0;
+}
+
 static int attach_by_mode(struct xg_xdp *x, enum xg_xdp_mode want,
 			  uint32_t seen_max, int *reused, char *err,
 			  size_t errlen)
@@ -251,6 +265,13 @@ static int attach_by_mode(struct xg_xdp *x, enum xg_xdp_mode want,
 	char why_native[160] = "", why_generic[160] = "";
 	int r;
 
+	if (want == XG_XDP_AUTO && native_drops_tx(x)) {
+		xg_info("xdp: %s is a veth: native XDP_TX there is lost unless "
+			"the peer runs XDP too, so auto uses generic "
+			"(ask for --xdp=native if the peer is set up)",
+			x->ifname);
+		want = XG_XDP_GENERIC;
+	}
 	if (want == XG_XDP_NATIVE || want == XG_XDP_AUTO) {
 		r = try_attach(x, XG_XDP_NATIVE, seen_max, reused, why_native,
 			       sizeof(why_native));

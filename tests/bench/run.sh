@@ -15,4 +15,5 @@ for b in convergence.sh; do
 	echo "=== $b"
 	bash "$here/$b" "$B" || rc=1
 done
+echo "=== probe.sh"; bash "$here/probe.sh" "$B" || rc=1
 exit $rc

@@ -141,6 +141,18 @@ void xg_agent_get_info(struct xg_agent *a, struct xg_agent_info *out)
 	out->udp_rx_packets = 5;
 }
 
+void xg_agent_get_xdp(struct xg_agent *a, struct xg_agent_xdp_info *out)
+{
+	(void)a;
+	memset(out, 0, sizeof(*out));
+	out->mode = "off";
+	out->requested = "auto";
+	out->reason = "no local interface holds 198.18.0.1:7946";
+	out->instance = "self";
+	out->liveness_ns = 2000000000ULL;
+	out->heartbeat_interval_ns = 100000000ULL;
+}
+
 /* ---- fixture ----------------------------------------------------------- */
 
 static struct {
@@ -412,6 +424,27 @@ static void test_info(void **state)
 	assert_int_equal(json_object_get_int(get(v, "udp_rx_packets")), 5);
 	assert_int_equal(json_object_get_int(get(v, "control_clients")), 1);
 	assert_true(json_object_get_int(get(v, "updates_applied")) >= 2);
+	json_object_put(r);
+	client_close(&c);
+}
+
+static void test_xdp(void **state)
+{
+	struct client c;
+	json_object *r, *x;
+
+	(void)state;
+	client_open(&c);
+	client_say(&c, "{\"cmd\":\"xdp\"}");
+	r = client_next(&c);
+	assert_non_null(r);
+	assert_true(ok_of(r));
+	x = get(r, "xdp");
+	assert_string_equal(str_of(x, "mode"), "off");
+	assert_string_equal(str_of(x, "requested"), "auto");
+	assert_string_equal(str_of(x, "reason"),
+			    "no local interface holds 198.18.0.1:7946");
+	assert_int_equal(json_object_get_int(get(x, "liveness_window_ms")), 2000);
 	json_object_put(r);
 	client_close(&c);
 }
@@ -911,6 +944,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_socket_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_members, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_info, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xdp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protocol_errors, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_longest_line_is_fine, setup,

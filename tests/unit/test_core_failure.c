@@ -68,10 +68,12 @@ static void dead_node_detected_within_bound(void **state)
 	(void)state;
 	/* Randomized round-robin: every prober reaches the victim within
 	 * two passes over the N-1 others, plus the probe's own interval.
-	 * Then the suspicion timeout (n < 10: mult x 1 interval) and a
+	 * Then the suspicion timeout at its Lifeguard maximum (n < 10:
+	 * max_mult x mult x 1 interval; confirmations shorten it) and a
 	 * dissemination allowance of ten gossip rounds. */
 	bound = (2 * (N - 1) + 1) * cfg->probe_interval_ns +
-		cfg->suspicion_mult * cfg->probe_interval_ns +
+		cfg->suspicion_max_mult * cfg->suspicion_mult *
+			cfg->probe_interval_ns +
 		10 * cfg->gossip_interval_ns;
 	t0 = sim_now(s);
 	sim_isolate(s, victim, true);

@@ -210,10 +210,10 @@ static void indirect_ack_and_nack(void **state)
 	assert_int_equal(oc_count_sent(&o, XG_T_PING_REQ), 2);
 	/* One helper could not reach the target ... */
 	nack.seq = p.seq;
-	nack.sender_id = 51;
+	nack.sender_id = oc_find(&o, XG_T_PING_REQ, 0)->to.ip[3];
 	nack.target_id = OC_SELF_ID;
 	nack.ts_ns = p.ts_ns;
-	oc_addr(&helper, 51);
+	oc_addr(&helper, (unsigned)nack.sender_id);
 	assert_int_equal(oc_probe(&o, &nack, &helper, now + 700 * MS), 0);
 	assert_int_equal(xg_core_stats(o.core)->nacks_recv, 1);
 	assert_int_equal(o.core->probe.nacks, 1);

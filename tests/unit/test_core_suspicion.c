@@ -4,6 +4,10 @@
  * suspicion_mult * max(1, log10(n)) * probe_interval, n being the alive
  * and suspect members (self included) when the suspicion started; a
  * refutation in time cancels it; the deadline is reported exactly.
+ *
+ * These run with suspicion_max_mult = 1, which makes Lifeguard's dynamic
+ * timeout collapse to SWIM's fixed one (max = min); test_core_lifeguard.c
+ * covers the dynamic part.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -28,6 +32,7 @@ static void start(struct onecore *o, unsigned peers, uint64_t now)
 	/* No probing: only the timers under test move state. */
 	cfg.probe_interval_ns = 2 * SECOND;
 	cfg.probe_timeout_ns = SECOND;
+	cfg.suspicion_max_mult = 1;
 	assert_int_equal(oc_start(o, &cfg, now), 0);
 	o->core->next_probe_ns = UINT64_MAX;
 	for (i = 0; i < peers; i++) {

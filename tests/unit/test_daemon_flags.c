@@ -102,7 +102,9 @@ static void test_defaults(void **state)
 	assert_int_equal(r.cfg.log_level, XG_LOG_INFO);
 	assert_int_equal(r.cfg.timing.set, 0);
 	assert_int_equal(r.cfg.leave_timeout_ns, 5000 * MS);
-	assert_int_equal(r.cfg.xdp_mode, XG_XDP_OFF);
+	assert_int_equal(r.cfg.xdp_mode, XG_XDP_AUTO);
+	assert_null(r.cfg.xdp_instance);
+	assert_int_equal(r.cfg.xdp_liveness_ns, 2000 * MS);
 	done(&r);
 }
 
@@ -186,6 +188,7 @@ static void test_help_and_version(void **state)
 		"--probe-timeout", "--indirect-checks", "--gossip-interval",
 		"--gossip-nodes", "--suspicion-mult", "--retransmit-mult",
 		"--pushpull-interval", "--reclaim", "--leave-timeout", "--xdp",
+		"--xdp-instance", "--liveness-window",
 		"--version", "--help", "SIGTERM", "EXIT STATUS",
 	};
 	struct run r;

@@ -294,10 +294,17 @@ static void test_open_native(void **state)
 	open_check_close(XG_XDP_NATIVE, XG_XDP_NATIVE);
 }
 
-static void test_open_auto_prefers_native(void **state)
+/* Auto never picks native on a veth: XDP_TX there is lost unless the far
+ * end runs XDP too, which the agent cannot see (xdp_loader.c). */
+static void test_open_auto_uses_generic_on_veth(void **state)
 {
+	char drv[32];
+
 	(void)state;
-	open_check_close(XG_XDP_AUTO, XG_XDP_NATIVE);
+	assert_int_equal(xg_xdp_iface_driver(NEAR_IF, drv,
+					     sizeof(drv)), 0);
+	assert_string_equal(drv, "veth");
+	open_check_close(XG_XDP_AUTO, XG_XDP_GENERIC);
 }
 
 static void test_open_bad_interface(void **state)
@@ -601,7 +608,7 @@ int main(void)
 		cmocka_unit_test_setup(test_open_bad_interface, fresh),
 		cmocka_unit_test_setup(test_open_generic, fresh),
 		cmocka_unit_test_setup(test_open_native, fresh),
-		cmocka_unit_test_setup(test_open_auto_prefers_native, fresh),
+		cmocka_unit_test_setup(test_open_auto_uses_generic_on_veth, fresh),
 		cmocka_unit_test_setup(test_reopen_reuses_maps, fresh),
 		cmocka_unit_test_setup(test_purge, fresh),
 		cmocka_unit_test_setup(test_end_to_end_generic, fresh),

@@ -13,6 +13,7 @@
 
 #include "core/codec.h"
 #include "net/sockaddr.h"
+#include "util/clockpair.h"
 
 #define BATCH 64
 /* The ring of outstanding PINGs is indexed by seq; a slot still live when
@@ -157,29 +158,16 @@ static unsigned send_batch(struct engine *e, unsigned n)
 	return (unsigned)sent;
 }
 
-/* CLOCK_REALTIME minus CLOCK_MONOTONIC.  Read as mono, real, mono and
- * kept only when the two mono reads are close: under a PING flood this CPU
- * takes softirqs all the time, and one landing between two plain clock
- * reads skews the offset by tens of microseconds, which would make some
- * RTTs come out negative. */
+/* CLOCK_REALTIME minus CLOCK_MONOTONIC, read as one instant
+ * (util/clockpair.h): under a PING flood this CPU takes softirqs all the
+ * time, and one landing between two plain clock reads would skew the
+ * offset by tens of microseconds and make some RTTs come out negative. */
 static int64_t real_minus_mono(void)
 {
-	uint64_t best_gap = UINT64_MAX, m1, m2, r;
-	int64_t off = 0;
-	int i;
+	struct xg_clockpair p;
 
-	for (i = 0; i < 8; i++) {
-		m1 = clock_ns(CLOCK_MONOTONIC);
-		r = clock_ns(CLOCK_REALTIME);
-		m2 = clock_ns(CLOCK_MONOTONIC);
-		if (m2 - m1 < best_gap) {
-			best_gap = m2 - m1;
-			off = (int64_t)(r - (m1 + best_gap / 2));
-		}
-		if (best_gap < 1000)
-			break;
-	}
-	return off;
+	xg_clockpair_read(&p);
+	return xg_clockpair_offset(&p);
 }
 
 /* The kernel's receive time of a datagram on CLOCK_MONOTONIC, or the

@@ -21,6 +21,7 @@ static const struct {
 	{ "leave",   CTL_CMD_LEAVE },
 	{ "tags",    CTL_CMD_TAGS },
 	{ "monitor", CTL_CMD_MONITOR },
+	{ "xdp",     CTL_CMD_XDP },
 };
 
 const char *ctl_cmd_name(enum ctl_cmd c)
@@ -35,6 +36,7 @@ const char *ctl_cmd_name(enum ctl_cmd c)
 	case CTL_CMD_TAGS_SET: return "tags set";
 	case CTL_CMD_TAGS_DEL: return "tags del";
 	case CTL_CMD_MONITOR:  return "monitor";
+	case CTL_CMD_XDP:      return "xdp";
 	}
 	return "?";
 }

@@ -31,6 +31,7 @@ enum ctl_cmd {
 	CTL_CMD_TAGS_SET,
 	CTL_CMD_TAGS_DEL,
 	CTL_CMD_MONITOR,
+	CTL_CMD_XDP,
 };
 
 enum ctl_output {

@@ -48,6 +48,7 @@ json_object *ctl_build_request(const struct ctl_opts *o)
 		[CTL_CMD_TAGS_SET] = "tags-set",
 		[CTL_CMD_TAGS_DEL] = "tags-del",
 		[CTL_CMD_MONITOR]  = "monitor",
+		[CTL_CMD_XDP]      = "xdp",
 	};
 	json_object *req;
 	int err = 0;
@@ -175,6 +176,8 @@ static int render(const struct ctl_opts *o, json_object *reply, FILE *out)
 	case CTL_CMD_MEMBERS:
 		return ctl_print_members(out, reply);
 	case CTL_CMD_INFO:
+	case CTL_CMD_XDP:
+		/* Both are sections of key = value lines. */
 		return ctl_print_info(out, reply);
 	case CTL_CMD_JOIN:
 		json_object_object_get_ex(reply, "joined", &v);

@@ -60,6 +60,8 @@ static const char overall[] =
 "    tags set KEY=VALUE...    add or change this node's tags\n"
 "    tags del KEY...          remove tags from this node\n"
 "    monitor [--events LIST]  print membership events until interrupted\n"
+"    xdp                      the XDP fast path: mode, interface, maps,\n"
+"                             kernel counters (or why it is off)\n"
 "    help [COMMAND]           show this page or a command's page\n"
 "\n"
 "    Run 'xgossipctl COMMAND --help' for the details of one command.\n"
@@ -222,6 +224,32 @@ static const char monitor_examples[] =
 "    xgossipctl monitor\n"
 "    xgossipctl monitor --events fail,leave -o json\n";
 
+static const char xdp_page[] =
+"NAME\n"
+"    xgossipctl xdp - show the XDP fast path of this agent\n"
+"\n"
+"SYNOPSIS\n"
+"    xgossipctl xdp\n"
+"\n"
+"DESCRIPTION\n"
+"    Prints the state of the kernel fast path that answers PINGs for\n"
+"    this node (see docs/XDP.md).  Section xdp: the mode obtained\n"
+"    (native, generic or off) and the one requested with xgossipd --xdp,\n"
+"    the pin instance, the interface and its index, the program id, the\n"
+"    pin directory, the liveness window, the heartbeat period, the age of\n"
+"    the last heartbeat and how many were written or failed.  Section\n"
+"    maps: the pin path of every map, for bpftool map dump pinned PATH.\n"
+"    Section counters: every counter of the program, summed over CPUs,\n"
+"    since its maps were created (they survive agent restarts).\n"
+"    With XDP off it says so, with the reason, and exits 0.\n"
+"\n";
+
+static const char xdp_examples[] =
+"EXAMPLES\n"
+"    xgossipctl xdp\n"
+"    xgossipctl xdp -o json | jq .counters.ping_answered\n"
+"    bpftool map dump pinned \"$(xgossipctl xdp -o json | jq -r .maps.xg_stats)\"\n";
+
 void ctl_help(FILE *out, enum ctl_cmd cmd)
 {
 	const char *page = overall, *examples = overall_examples;
@@ -254,6 +282,10 @@ void ctl_help(FILE *out, enum ctl_cmd cmd)
 	case CTL_CMD_MONITOR:
 		page = monitor_page;
 		examples = monitor_examples;
+		break;
+	case CTL_CMD_XDP:
+		page = xdp_page;
+		examples = xdp_examples;
 		break;
 	}
 	fputs(page, out);

@@ -26,7 +26,8 @@ char *ctl_value_text(json_object *v);
 /* The "members" reply: Name, Address, Status, Incarnation, Tags. */
 int ctl_print_members(FILE *out, json_object *reply);
 
-/* The "info" reply: one block per section, "  key = value" lines. */
+/* The "info" reply (and the "xdp" one, shaped alike): one block per
+ * section, "  key = value" lines. */
 int ctl_print_info(FILE *out, json_object *reply);
 
 /* Monitor output: a header, then one row per event. */

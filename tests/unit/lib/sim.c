@@ -33,6 +33,8 @@ struct sim_node {
 	struct xg_addr        addr;
 	uint64_t              rng;
 	bool                  frozen, isolated;
+	uint64_t              max_lag;  /* sim_lag(); 0: on time */
+	uint64_t              wake_at;  /* end of the current stall, or 0 */
 	struct sim_pkt       *backlog;
 	size_t                nbacklog, capbacklog;
 	struct sim_event     *ev;
@@ -404,6 +406,7 @@ void sim_stop(struct sim *s, unsigned i)
 	xg_core_free(node->core);
 	node->core = NULL;
 	node->frozen = false;
+	node->wake_at = 0;
 	backlog_clear(node);
 }
 
@@ -434,6 +437,19 @@ void sim_freeze(struct sim *s, unsigned i, bool frozen)
 	for (k = 0; k < node->nbacklog; k++)
 		deliver(s, &node->backlog[k]);
 	node->nbacklog = 0;
+}
+
+void sim_lag(struct sim *s, unsigned i, uint64_t max_lag_ns)
+{
+	struct sim_node *node = &s->nodes[i];
+
+	node->max_lag = max_lag_ns;
+	if (max_lag_ns)
+		return;
+	/* Back on time: whatever waited is read now. */
+	node->wake_at = 0;
+	if (node->core && !node->frozen)
+		sim_freeze(s, i, false);
 }
 
 void sim_link(struct sim *s, unsigned a, unsigned b, bool up)
@@ -528,6 +544,17 @@ static bool runnable(const struct sim_node *node)
 	return node->core && !node->frozen;
 }
 
+/* When a lagging node next has something to do, before its stall. */
+static uint64_t lag_due(const struct sim_node *node)
+{
+	uint64_t d = xg_core_next_deadline(node->core);
+
+	/* The backlog is in arrival order. */
+	if (node->nbacklog && node->backlog[0].at < d)
+		d = node->backlog[0].at;
+	return d;
+}
+
 static uint64_t next_time(const struct sim *s)
 {
 	uint64_t t = s->nheap ? s->heap[0].at : UINT64_MAX;
@@ -539,7 +566,12 @@ static uint64_t next_time(const struct sim *s)
 	for (i = 0; i < s->n; i++) {
 		if (!runnable(&s->nodes[i]))
 			continue;
-		d = xg_core_next_deadline(s->nodes[i].core);
+		if (s->nodes[i].wake_at)
+			d = s->nodes[i].wake_at;
+		else if (s->nodes[i].max_lag)
+			d = lag_due(&s->nodes[i]);
+		else
+			d = xg_core_next_deadline(s->nodes[i].core);
 		if (d < s->now)
 			d = s->now;
 		if (d < t)
@@ -556,7 +588,7 @@ static void deliver_due(struct sim *s)
 
 		if (!node->core) {
 			free(p.data);
-		} else if (node->frozen) {
+		} else if (node->frozen || node->max_lag) {
 			if (grow((void **)&node->backlog, &node->capbacklog,
 				 node->nbacklog + 1, sizeof(p)))
 				free(p.data);
@@ -568,6 +600,29 @@ static void deliver_due(struct sim *s)
 	}
 }
 
+/* A lagging node's turn: start a stall when it has work, and at the end
+ * of the stall read what arrived (with arrival times), then tick. */
+static bool lag_turn(struct sim *s, struct sim_node *node)
+{
+	size_t k;
+
+	if (!node->wake_at) {
+		if (lag_due(node) > s->now)
+			return false;
+		node->wake_at = s->now + splitmix(&s->rng) % (node->max_lag + 1);
+		/* A zero stall still counts as a wake-up, at once. */
+		if (node->wake_at == 0)
+			node->wake_at = 1;
+	}
+	if (node->wake_at > s->now)
+		return false;
+	node->wake_at = 0;
+	for (k = 0; k < node->nbacklog; k++)
+		deliver(s, &node->backlog[k]);
+	node->nbacklog = 0;
+	return xg_core_next_deadline(node->core) <= s->now;
+}
+
 static void tick_due(struct sim *s)
 {
 	unsigned i;
@@ -575,8 +630,10 @@ static void tick_due(struct sim *s)
 	for (i = 0; i < s->n; i++) {
 		struct sim_node *node = &s->nodes[i];
 
-		if (!runnable(node) ||
-		    xg_core_next_deadline(node->core) > s->now)
+		if (!runnable(node))
+			continue;
+		if (node->max_lag ? !lag_turn(s, node)
+				  : xg_core_next_deadline(node->core) > s->now)
 			continue;
 		xg_core_tick(node->core, s->now);
 		/* A tick must leave nothing due at the same instant, or an

@@ -17,7 +17,12 @@
  *     in a backlog with their arrival time, as in a paused process's socket
  *     buffer, and are handed over on thaw before its first tick;
  *   - node stopped: the core is freed (a crash); it can be started again
- *     with a changed configuration (a restart).
+ *     with a changed configuration (a restart);
+ *   - node lagging: a slow or overloaded agent.  Whenever it has something
+ *     to do (a deadline, a datagram), it gets to it only after a random
+ *     stall of up to max_lag; datagrams wait with their arrival time as
+ *     above, and are handed over before the late tick.  A datagram that
+ *     comes during a stall waits for the end of that stall.
  *
  * Push/pull is a direct exchange of xg_core_state_encode/merge between two
  * cores.  Requests made by a core through io->want_pushpull are carried out
@@ -97,6 +102,8 @@ int  sim_start(struct sim *s, unsigned i);
 void sim_stop(struct sim *s, unsigned i);
 void sim_isolate(struct sim *s, unsigned i, bool isolated);
 void sim_freeze(struct sim *s, unsigned i, bool frozen);
+/* Stalls of up to max_lag_ns (uniform) before every wake-up; 0: none. */
+void sim_lag(struct sim *s, unsigned i, uint64_t max_lag_ns);
 /* Both directions of the link between a and b: up or cut, and a random
  * loss rate in percent on top of opts.loss_pct. */
 void sim_link(struct sim *s, unsigned a, unsigned b, bool up);
