@@ -3,9 +3,10 @@
  * This node as a PING-REQ helper (SWIM section 3.1): probe the target on
  * the requester's behalf with a PING of our own, relay the target's ACK
  * back under the requester's sequence number, or say NACK when our probe
- * times out (a little before the requester's window closes).  The NACK carries no verdict; it tells the requester that the
- * helper itself was reachable, which Lifeguard uses to judge whether the
- * requester's own network is the problem.
+ * times out (a little before the requester's window closes).  The NACK
+ * carries no verdict; it tells the requester that the helper itself was
+ * reachable, which Lifeguard uses to judge whether the requester's own
+ * network is the problem.
  *
  * The table is a fixed array: a helper serves a handful of requests per
  * probe interval, and a fixed bound keeps a PING-REQ flood from costing

@@ -92,9 +92,9 @@ struct xg_core_config {
 	uint64_t gossip_to_dead_ns;   /* keep gossiping to dead nodes for; default 30 s */
 
 	/* Lifeguard (docs/CORE.md, "Lifeguard"). */
-	unsigned lhm_max;             /* local health multiplier cap, 0..64; default 8 */
-	unsigned suspicion_max_mult;  /* max suspicion timeout / min, 1..64; default 6 */
-	unsigned suspicion_expected_confirms; /* K, 0..7; 0: suspicion_mult - 2 */
+	unsigned lhm_max;             /* local health cap 0..64; default 8 */
+	unsigned suspicion_max_mult;  /* max/min suspicion, 1..64; default 6 */
+	unsigned suspicion_expected_confirms; /* K 0..7; 0: suspicion_mult-2 */
 };
 
 /* Fills every field with the LAN defaults above (keys zeroed). */

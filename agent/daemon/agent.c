@@ -263,6 +263,10 @@ static void apply_timing(const struct xg_timing *t, struct xg_core_config *cc)
 		cc->pushpull_interval_ns = t->pushpull_interval_ns;
 	if (t->set & XG_SET_RECLAIM)
 		cc->dead_reclaim_ns = t->reclaim_ns;
+	if (t->set & XG_SET_LHM_MAX)
+		cc->lhm_max = t->lhm_max;
+	if (t->set & XG_SET_SUSPICION_MAX)
+		cc->suspicion_max_mult = t->suspicion_max_mult;
 }
 
 static int setup_core(struct xg_agent *a, const struct xg_keys *keys)

@@ -39,6 +39,8 @@ enum {
 	XG_SET_RETRANSMIT_MULT   = 1u << 6,
 	XG_SET_PUSHPULL_INTERVAL = 1u << 7,
 	XG_SET_RECLAIM           = 1u << 8,
+	XG_SET_LHM_MAX           = 1u << 9,
+	XG_SET_SUSPICION_MAX     = 1u << 10,
 };
 
 struct xg_timing {
@@ -52,6 +54,8 @@ struct xg_timing {
 	unsigned retransmit_mult;
 	uint64_t pushpull_interval_ns;
 	uint64_t reclaim_ns;
+	unsigned lhm_max;            /* Lifeguard, docs/CORE.md */
+	unsigned suspicion_max_mult;
 };
 
 struct xg_agent_config {

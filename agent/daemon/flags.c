@@ -154,6 +154,12 @@ void xg_flags_usage(FILE *out)
 "    --gossip-interval D      time between gossip rounds (default 200ms)\n"
 "    --gossip-nodes N         members gossiped to per round (default 3)\n"
 "    --suspicion-mult N       suspicion timeout multiplier (default 4)\n"
+"    --suspicion-max-mult N   a suspicion nobody confirms waits N times the\n"
+"                             suspicion timeout; confirmations shorten it\n"
+"                             (Lifeguard; default 6, 1 disables)\n"
+"    --lhm-max N              cap of the local health multiplier: a node that\n"
+"                             misses ACKs probes up to N+1 times slower\n"
+"                             (Lifeguard; default 8, 0 disables)\n"
 "    --retransmit-mult N      retransmissions of an update, times log(n)\n"
 "                             (default 4)\n"
 "    --pushpull-interval D    full-state anti-entropy with a random member;\n"
@@ -214,7 +220,7 @@ enum {
 	OPT_PROBE_INTERVAL, OPT_PROBE_TIMEOUT, OPT_INDIRECT, OPT_GOSSIP_INTERVAL,
 	OPT_GOSSIP_NODES, OPT_SUSPICION, OPT_RETRANSMIT, OPT_PUSHPULL,
 	OPT_RECLAIM, OPT_LEAVE_TIMEOUT, OPT_XDP, OPT_XDP_INSTANCE,
-	OPT_LIVENESS,
+	OPT_LIVENESS, OPT_LHM_MAX, OPT_SUSPICION_MAX,
 };
 
 static const struct option long_opts[] = {
@@ -234,6 +240,8 @@ static const struct option long_opts[] = {
 	{ "gossip-interval",     required_argument, NULL, OPT_GOSSIP_INTERVAL },
 	{ "gossip-nodes",        required_argument, NULL, OPT_GOSSIP_NODES },
 	{ "suspicion-mult",      required_argument, NULL, OPT_SUSPICION },
+	{ "suspicion-max-mult",  required_argument, NULL, OPT_SUSPICION_MAX },
+	{ "lhm-max",             required_argument, NULL, OPT_LHM_MAX },
 	{ "retransmit-mult",     required_argument, NULL, OPT_RETRANSMIT },
 	{ "pushpull-interval",   required_argument, NULL, OPT_PUSHPULL },
 	{ "reclaim",             required_argument, NULL, OPT_RECLAIM },
@@ -381,6 +389,8 @@ static enum xg_flags_result set_count(int c, const char *arg,
 
 	if (c == OPT_INDIRECT)
 		lo = 0; /* no indirect probes: a legitimate, if harsh, choice */
+	if (c == OPT_LHM_MAX)
+		lo = 0; /* local health off: plain SWIM probing */
 	if (parse_uint(arg, lo, hi, &v))
 		return bad(err, "--%s: '%s' is not a whole number from %u to %u",
 			   opt_name(c), arg, lo, hi);
@@ -400,6 +410,14 @@ static enum xg_flags_result set_count(int c, const char *arg,
 	case OPT_RETRANSMIT:
 		t->retransmit_mult = v;
 		t->set |= XG_SET_RETRANSMIT_MULT;
+		break;
+	case OPT_LHM_MAX:
+		t->lhm_max = v;
+		t->set |= XG_SET_LHM_MAX;
+		break;
+	case OPT_SUSPICION_MAX:
+		t->suspicion_max_mult = v;
+		t->set |= XG_SET_SUSPICION_MAX;
 		break;
 	}
 	return XG_FLAGS_RUN;
@@ -534,6 +552,8 @@ static enum xg_flags_result one_opt(int c, const char *arg,
 	case OPT_GOSSIP_NODES:
 	case OPT_SUSPICION:
 	case OPT_RETRANSMIT:
+	case OPT_LHM_MAX:
+	case OPT_SUSPICION_MAX:
 		return set_count(c, arg, cfg, err);
 	case OPT_XDP:
 		return set_xdp(arg, cfg, err);

@@ -283,6 +283,36 @@ static void test_name_check(void **state)
 	assert_int_equal(xg_name_check("n\xc3\xa9"), -EINVAL);
 }
 
+/* Lifeguard's knobs (docs/CORE.md): 0 turns local health off; a maximum
+ * multiplier of 1 is SWIM's fixed suspicion timeout. */
+static void test_lifeguard_flags(void **state)
+{
+	const struct xg_timing *t;
+	struct run r;
+
+	(void)state;
+	parse(&r, "--lhm-max", "0", "--suspicion-max-mult", "1", NULL);
+	assert_int_equal(r.res, XG_FLAGS_RUN);
+	t = &r.cfg.timing;
+	assert_int_equal(t->set, XG_SET_LHM_MAX | XG_SET_SUSPICION_MAX);
+	assert_int_equal(t->lhm_max, 0);
+	assert_int_equal(t->suspicion_max_mult, 1);
+	done(&r);
+	parse(&r, "--lhm-max=64", "--suspicion-max-mult=64", NULL);
+	assert_int_equal(r.res, XG_FLAGS_RUN);
+	assert_int_equal(r.cfg.timing.lhm_max, 64);
+	assert_int_equal(r.cfg.timing.suspicion_max_mult, 64);
+	done(&r);
+	parse(&r, "--help", NULL);
+	assert_non_null(strstr(r.out, "--lhm-max N"));
+	assert_non_null(strstr(r.out, "--suspicion-max-mult N"));
+	done(&r);
+	expect_bad("--lhm-max: '65' is not a whole number from 0 to 64",
+		   "--lhm-max", "65", NULL);
+	expect_bad("--suspicion-max-mult: '0' is not a whole number from 1 "
+		   "to 64", "--suspicion-max-mult", "0", NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_bad_flags),
 		cmocka_unit_test(test_tags_too_big),
 		cmocka_unit_test(test_name_check),
+		cmocka_unit_test(test_lifeguard_flags),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
