@@ -43,8 +43,7 @@ char *xg_addr_format(const struct xg_addr *a, char *out, size_t cap)
 	return out;
 }
 
-/* Decimal 1..65535, digits only: no sign, no spaces, no hex. */
-static int parse_port(const char *s, uint16_t *port)
+int xg_port_parse(const char *s, uint16_t *port)
 {
 	unsigned long v = 0;
 	size_t n = 0;
@@ -82,7 +81,7 @@ static int parse_bracketed(char *s, struct xg_addr *a)
 		return 0;
 	if (close[1] != ':')
 		return -EINVAL;
-	return parse_port(close + 2, &a->port);
+	return xg_port_parse(close + 2, &a->port);
 }
 
 int xg_addr_parse(const char *text, uint16_t default_port, struct xg_addr *out)
@@ -113,7 +112,7 @@ int xg_addr_parse(const char *text, uint16_t default_port, struct xg_addr *out)
 		*colon = '\0';
 		err = parse_ip(AF_INET, buf, &a);
 		if (!err)
-			err = parse_port(colon + 1, &a.port);
+			err = xg_port_parse(colon + 1, &a.port);
 	} else {
 		err = parse_ip(AF_INET, buf, &a);
 	}

@@ -31,4 +31,8 @@ char *xg_addr_format(const struct xg_addr *a, char *out, size_t cap);
  * -EINVAL.  (Host names are resolved by the agent, not here.) */
 int xg_addr_parse(const char *text, uint16_t default_port, struct xg_addr *out);
 
+/* A port: decimal 1..65535, digits only (no sign, spaces or hex).
+ * 0 or -EINVAL; *port is untouched on error. */
+int xg_port_parse(const char *s, uint16_t *port);
+
 #endif /* XGOSSIP_CORE_ADDR_H */

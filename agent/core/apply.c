@@ -298,3 +298,18 @@ int xg_apply_update(struct xg_core *c, const struct xg_update_msg *u,
 	}
 	return stale(c, src);
 }
+
+int xg_apply_batch(struct xg_core *c, struct xg_batch_reader *r,
+		   enum xg_source src, uint64_t now_ns)
+{
+	struct xg_update_msg u;
+	int err, rc, first_err = 0;
+
+	while ((err = xg_batch_next(r, &u)) == 1) {
+		rc = xg_apply_update(c, &u, src, now_ns);
+		/* Out of memory for one update does not spoil the rest. */
+		if (rc < 0 && !first_err)
+			first_err = rc;
+	}
+	return err ? err : first_err;
+}

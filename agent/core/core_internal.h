@@ -302,6 +302,10 @@ enum xg_apply_result {
 /* Negative errno only for allocation failure. */
 int  xg_apply_update(struct xg_core *c, const struct xg_update_msg *u,
 		     enum xg_source src, uint64_t now_ns);
+/* Every update of an opened GOSSIP/STATE; 0, or the first error (a
+ * malformed update, or allocation failure after the rest were applied). */
+int  xg_apply_batch(struct xg_core *c, struct xg_batch_reader *r,
+		    enum xg_source src, uint64_t now_ns);
 /* Claim an incarnation above ours and theirs, spread ALIVE, REFUTE event. */
 int  xg_refute(struct xg_core *c, uint32_t theirs, uint64_t now_ns);
 

@@ -72,8 +72,7 @@ int xg_gossip_on_packet(struct xg_core *c, const void *buf, size_t len,
 			uint64_t now_ns)
 {
 	struct xg_batch_reader r;
-	struct xg_update_msg u;
-	int err, first_err = 0, rc;
+	int err;
 
 	err = xg_batch_open(&r, buf, len, c->cfg.gossip_key, NULL);
 	if (err)
@@ -81,11 +80,5 @@ int xg_gossip_on_packet(struct xg_core *c, const void *buf, size_t len,
 	if (r.type != XG_T_GOSSIP)
 		return -EPROTO;
 	c->stats.gossip_recv++;
-	while ((err = xg_batch_next(&r, &u)) == 1) {
-		rc = xg_apply_update(c, &u, XG_SRC_GOSSIP, now_ns);
-		/* Out of memory for one update does not spoil the rest. */
-		if (rc < 0 && !first_err)
-			first_err = rc;
-	}
-	return err ? err : first_err;
+	return xg_apply_batch(c, &r, XG_SRC_GOSSIP, now_ns);
 }

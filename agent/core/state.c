@@ -53,8 +53,7 @@ static int merge(struct xg_core *c, const void *buf, size_t len,
 		 uint64_t now_ns)
 {
 	struct xg_batch_reader r;
-	struct xg_update_msg u;
-	int err, first_err = 0, rc;
+	int err;
 
 	err = xg_batch_open(&r, buf, len, c->cfg.gossip_key, NULL);
 	if (err)
@@ -63,12 +62,7 @@ static int merge(struct xg_core *c, const void *buf, size_t len,
 		return -EPROTO;
 	if (r.cluster_id != c->cfg.cluster_id)
 		return -EXDEV;
-	while ((err = xg_batch_next(&r, &u)) == 1) {
-		rc = xg_apply_update(c, &u, XG_SRC_STATE, now_ns);
-		if (rc < 0 && !first_err)
-			first_err = rc;
-	}
-	return err ? err : first_err;
+	return xg_apply_batch(c, &r, XG_SRC_STATE, now_ns);
 }
 
 int xg_core_state_merge(struct xg_core *c, const void *buf, size_t len,

@@ -28,22 +28,6 @@ static bool host_valid(const char *h, size_t n)
 	return true;
 }
 
-static int parse_port(const char *s, uint16_t *port)
-{
-	unsigned long v = 0;
-	size_t n;
-
-	for (n = 0; s[n]; n++) {
-		if (s[n] < '0' || s[n] > '9' || n >= 5)
-			return -EINVAL;
-		v = v * 10 + (unsigned long)(s[n] - '0');
-	}
-	if (n == 0 || v == 0 || v > 65535)
-		return -EINVAL;
-	*port = (uint16_t)v;
-	return 0;
-}
-
 int xg_seed_split(const char *text, uint16_t default_port, char *host,
 		  size_t host_cap, uint16_t *port, bool *literal,
 		  struct xg_addr *addr)
@@ -69,7 +53,7 @@ int xg_seed_split(const char *text, uint16_t default_port, char *host,
 	if (!host_valid(text, n) || n >= host_cap)
 		return -EINVAL;
 	*port = default_port;
-	if (colon && parse_port(colon + 1, port))
+	if (colon && xg_port_parse(colon + 1, port))
 		return -EINVAL;
 	memcpy(host, text, n);
 	host[n] = '\0';
