@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# Failure-detector accuracy: Serf vs xgossip (XDP native, XDP off), one run.
+#
+#   tests/bench/accuracy/run.sh [B]        (make bench-accuracy)
+#
+# For each system, in fresh namespaces (tests/ns/lib.sh) and with the same
+# LAN timings (probe 1 s, timeout 500 ms, 3 indirect checks, suspicion x4,
+# gossip 200 ms to 3, retransmit x4, push/pull 30 s):
+#
+#   16 nodes: steady state (bytes/s, RSS), SIGSTOP bursts on 2 nodes,
+#             2 nodes CPU-throttled, an 8/8 partition and its heal
+#   16 nodes: SIGKILL detection, ACC_REPS kills
+#   32 nodes: SIGKILL detection, ACC_REPS kills
+#
+# then counts everything from the agents' logs (summarize.py), prints the
+# table and the verdicts on the issue's bars, and writes
+# B/bench/accuracy.csv and B/bench/accuracy.png.  A full run also puts the
+# plot in docs/bench/ and its section in docs/BENCHMARKS.md.
+#
+# Environment:
+#   ACCURACY_QUICK=1     a ~5 minute smoke run: short phases, 2 kills, one
+#                        16-node cluster per system; docs are not touched
+#   ACCURACY_SYSTEMS     which systems (default "serf xdp off")
+#   ACCURACY_PUBLISH=0|1 update docs/ (default: 1 for a full run of all)
+#   ACC_*                phase lengths, see phases.sh
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+B=${1:-build}
+QUICK=${ACCURACY_QUICK:-0}
+SYSTEMS=${ACCURACY_SYSTEMS:-serf xdp off}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "bench-accuracy: needs root (network namespaces, cgroups, XDP)" >&2
+	exit 1
+fi
+for x in xgossipd xgossipctl bpf/xdp_pass.bpf.o; do
+	[ -e "$B/$x" ] || { echo "bench-accuracy: $B/$x is not built" >&2; exit 1; }
+done
+case " $SYSTEMS " in *" serf "*)
+	command -v serf >/dev/null || { echo "bench-accuracy: serf is not installed (apt-get install serf)" >&2; exit 1; }
+esac
+
+if [ "$QUICK" = 1 ]; then
+	: "${ACC_STEADY_S:=5}" "${ACC_BURSTS:=1 3}" "${ACC_STALL_S:=10}"
+	: "${ACC_QUOTAS:=1000}" "${ACC_THROTTLE_S:=12}" "${ACC_PART_S:=10}"
+	: "${ACC_HEAL_T:=40}" "${ACC_REPS:=2}" "${ACC_QUIET:=2}" "${ACC_SETTLE_T:=25}"
+	CLUSTERS=("16 fp steady,stop,throttle,partition,detect")
+	: "${ACCURACY_PUBLISH:=0}"
+else
+	: "${ACC_STEADY_S:=30}" "${ACC_BURSTS:=1 2 3}" "${ACC_STALL_S:=60}"
+	: "${ACC_QUOTAS:=1000 2000}" "${ACC_THROTTLE_S:=120}" "${ACC_PART_S:=30}"
+	: "${ACC_HEAL_T:=90}" "${ACC_REPS:=5}" "${ACC_QUIET:=5}" "${ACC_SETTLE_T:=60}"
+	# The partition comes last on its cluster and detection gets clusters
+	# of its own: kills shrink a cluster, and a partition that did not heal
+	# must not spoil the detection numbers.
+	CLUSTERS=("16 fp steady,stop,throttle,partition" "16 kill detect" "32 kill detect")
+	if [ "$SYSTEMS" = "serf xdp off" ]; then : "${ACCURACY_PUBLISH:=1}"; else : "${ACCURACY_PUBLISH:=0}"; fi
+fi
+: "${ACC_SLOW:=2}"
+export ACC_STEADY_S ACC_BURSTS ACC_STALL_S ACC_QUOTAS ACC_THROTTLE_S ACC_PART_S
+export ACC_HEAL_T ACC_REPS ACC_QUIET ACC_SETTLE_T ACC_SLOW
+export XG_TAIL_LINES=${XG_TAIL_LINES:-6}
+
+out=$B/bench/accuracy
+csv=$B/bench/accuracy.csv
+dat=$B/bench/accuracy.dat
+png=$B/bench/accuracy.png
+rm -rf "$out"
+mkdir -p "$out/bin/bpf"
+out=$(cd "$out" && pwd)
+# Other people rebuild build/ while this runs for half an hour: every
+# cluster runs the binaries of this moment.
+for x in xgossipd xgossipctl xgossip-probe bpf/xdp_pass.bpf.o; do
+	[ -e "$B/$x" ] && cp "$B/$x" "$out/bin/$x"
+done
+BIN=$out/bin
+
+# The bound of one cluster's script: its phases plus slack for starting,
+# settling after every phase and cleaning up.
+bound() {
+	local phases=$1 n=$2 t=150 nb nq
+	nb=$(wc -w <<<"$ACC_BURSTS") nq=$(wc -w <<<"$ACC_QUOTAS")
+	case $phases in *steady*) t=$((t + ACC_STEADY_S + ACC_SETTLE_T)) ;; esac
+	case $phases in *stop*) t=$((t + nb * (ACC_STALL_S + ACC_SETTLE_T + 5))) ;; esac
+	case $phases in *throttle*) t=$((t + nq * (ACC_THROTTLE_S + ACC_SETTLE_T + 5))) ;; esac
+	case $phases in *partition*) t=$((t + ACC_PART_S + ACC_HEAL_T)) ;; esac
+	case $phases in *detect*) t=$((t + ACC_REPS * 95 + n)) ;; esac
+	echo "$t"
+}
+
+t_start=$EPOCHREALTIME
+echo "accuracy benchmark: systems: $SYSTEMS$([ "$QUICK" = 1 ] && echo " (quick)")"
+echo "  bursts ${ACC_BURSTS// /,} s for ${ACC_STALL_S}s on $ACC_SLOW of 16; CPU quota ${ACC_QUOTAS// /,} us/1s for ${ACC_THROTTLE_S}s;"
+echo "  partition 8/8 for ${ACC_PART_S}s; steady ${ACC_STEADY_S}s; $ACC_REPS kills per size"
+failed=0
+for spec in "${CLUSTERS[@]}"; do
+	read -r n tag phases <<<"$spec"
+	for sys in $SYSTEMS; do
+		t=$(bound "$phases" "$n")
+		echo "=== $sys, $n nodes: $phases (bound ${t}s)"
+		XG_TEST_TIMEOUT=$t ACC_TAG=$tag bash "$here/phases.sh" "$BIN" "$sys" "$n" "$phases" "$out" 2>&1 |
+			sed 's/^/    /'
+		rc=${PIPESTATUS[0]}
+		if [ "$rc" != 0 ]; then
+			echo "    $sys $n nodes: FAILED (exit $rc)"
+			failed=$((failed + 1))
+		fi
+	done
+done
+
+kernel=$(uname -r)
+serf_v=$(dpkg-query -W -f '${Version}' serf 2>/dev/null || echo unknown)
+xg_v=$("$BIN/xgossipd" --version 2>/dev/null | head -n1)
+params=(
+	"date=$(date -u +%FT%TZ)" "kernel=$kernel" "cpus=$(nproc)" "serf=$serf_v" "xgossipd=$xg_v"
+	"commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo +changes)"
+	"quick=$QUICK" "nodes=16" "detect_sizes=$(for s in "${CLUSTERS[@]}"; do case $s in *detect*) echo -n "${s%% *} " ;; esac; done)"
+	"probe_interval=1s" "probe_timeout=500ms" "indirect_checks=3" "suspicion_mult=4"
+	"gossip_interval=200ms" "gossip_nodes=3" "retransmit_mult=4" "pushpull_interval=30s"
+	"suspicion_max_mult=6" "lhm_max=8" "liveness_window=2s" "slow_nodes=$ACC_SLOW" "bursts_s=$ACC_BURSTS" "stall_s=$ACC_STALL_S"
+	"quotas_us=$ACC_QUOTAS" "period_us=1000000" "throttle_s=$ACC_THROTTLE_S"
+	"partition_s=$ACC_PART_S" "heal_bound_s=$ACC_HEAL_T" "steady_s=$ACC_STEADY_S"
+	"kills=$ACC_REPS" "quiet_s=$ACC_QUIET"
+)
+echo
+echo "=== results ($(awk -v a="$t_start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", (b - a) / 60 }') min)"
+frag=$(mktemp)
+trap 'rm -f "$frag" "$frag.sec"' EXIT
+python3 "$here/summarize.py" "$out" "$csv" "$dat" "$frag" "${params[@]}" || failed=$((failed + 1))
+echo "csv: $csv"
+echo "logs: $out/logs"
+if command -v gnuplot >/dev/null 2>&1; then
+	if gnuplot -e "dat='$dat'; out='$png'" "$here/accuracy.gp" 2>"$frag.gperr"; then
+		echo "plot: $png"
+	else
+		echo "plot: gnuplot failed: $(head -n3 "$frag.gperr")"
+	fi
+	rm -f "$frag.gperr"
+fi
+
+if [ "$ACCURACY_PUBLISH" = 1 ] && [ -s "$frag" ]; then
+	mkdir -p "$root/docs/bench"
+	[ -s "$png" ] && cp "$png" "$root/docs/bench/accuracy.png"
+	{
+		cat <<EOF
+## Failure-detector accuracy
+
+How well the failure detector tells dead nodes from slow ones, xgossip against
+Serf ${serf_v%%~*} (Debian \`serf\` ${serf_v}), in one run on the same machine
+($(nproc) vCPUs, kernel $kernel, $(date -u +%F)). Command:
+
+\`\`\`sh
+make bench-accuracy            # tests/bench/accuracy/run.sh build; ~40 min
+ACCURACY_QUICK=1 make bench-accuracy   # ~5 min smoke run, docs untouched
+\`\`\`
+
+![accuracy](bench/accuracy.png)
+
+$(cat "$frag")
+
+**Systems.** Serf agents with the \`lan\` profile, which is memberlist's
+\`DefaultLANConfig\`: probe every 1 s, probe timeout 500 ms, 3 indirect checks,
+suspicion multiplier 4 (Lifeguard maximum ×6), gossip every 200 ms to 3 nodes,
+retransmit ×4, push/pull every 30 s; started with \`-encrypt\` so that, like
+xgossip, every packet is authenticated. xgossipd with the same numbers
+(\`--probe-interval 1s --probe-timeout 500ms --indirect-checks 3 --suspicion-mult 4
+--gossip-interval 200ms --gossip-nodes 3 --retransmit-mult 4 --pushpull-interval 30s
+--suspicion-max-mult 6 --lhm-max 8\`, the last two being memberlist's
+\`SuspicionMaxTimeoutMult\` and \`AwarenessMaxMultiplier\`), liveness window 2 s, once with \`--xdp native\` (an XDP_PASS program on each
+bridge-side veth, which native XDP_TX on a veth needs) and once with \`--xdp off\`.
+Every node is in its own network namespace on one bridge (tests/ns/lib.sh),
+IPv4 198.18.0.0/15.
+
+**Phases**, each system in fresh namespaces, 16 nodes unless stated:
+
+- *Steady state*: ${ACC_STEADY_S} s with nothing happening. eth0 rx+tx bytes of every
+  node over that time (read on the bridge side of each veth, all in one
+  command: a veth pair's counters mirror each other, XDP frames included), and
+  each agent's memory at its end: VmRSS (the bar), and for context RssAnon
+  (private memory) and PSS (shared pages divided among the processes mapping
+  them).
+- *SIGSTOP bursts*: nodes 15 and 16 each get, for ${ACC_STALL_S} s, SIGSTOP for b s,
+  SIGCONT, 1.0–1.9 s of running, again; b = ${ACC_BURSTS// /, } s.
+- *CPU throttle*: nodes 15 and 16 in one cgroup (v1 \`cpu.cfs_quota_us\` here; v2
+  \`cpu.max\` where that is the CPU controller) with ${ACC_QUOTAS// / or } µs of CPU per
+  1 s period, for ${ACC_THROTTLE_S} s each.
+- *Partition*: nodes 9–16's bridge ports moved to a second bridge for
+  ${ACC_PART_S} s, then back.
+- *SIGKILL detection*: ${ACC_REPS} kills, one after another, on a 16-node and on a
+  32-node cluster (the node killed is always the highest-numbered one still
+  running, so the last kill sees $((16 - ACC_REPS + 1)) resp. $((32 - ACC_REPS + 1)) nodes).
+
+After every stress phase the harness waits until every node sees every other
+alive and nothing was suspected or declared failed for ${ACC_QUIET} s; what happens
+until then counts for that phase.
+
+**How it is counted** (tests/bench/accuracy/summarize.py, from the agents' own
+logs after the run; the harness only reads logs, never polls a CLI):
+
+- *Detection*: from the SIGKILL (harness clock, just before \`kill\`) until the
+  last surviving node's first failure line about the victim (\`member fail\`;
+  Serf: \`EventMemberFailed\`). p99 of 5 values is interpolated, i.e. close to
+  the maximum.
+- *Declared failed*: failure lines about one node less than 10 s apart count
+  once (one node declared failed by 15 observers is one false failure).
+- *Suspicions*: suspicion lines about one node less than 2 s apart count once;
+  the first line of such a group names who raised it. xgossipd logs every
+  suspicion it learns of (\`member suspect\`), Serf only the ones it raises
+  (\`Suspect X has failed, no acks received\`); grouping makes the two
+  comparable. "by throttled" counts suspicions of healthy nodes raised by a
+  throttled node.
+- Serf stamps its log to the second only, so its lines pass through one
+  stamping process (tests/bench/accuracy/stamp.py) that prefixes the time it
+  read them; xgossipd's lines carry their own microsecond stamps.
+- *Heal*: from the end of the partition until every node sees all 16 alive
+  again (its last \`alive\`/\`join\` line), bounded by ${ACC_HEAL_T} s. "Pairs
+  declared failed" counts the (observer, node in the other half) pairs, of
+  2·8·8 = 128, that were declared failed before the heal: what the heal had to
+  undo.
+
+**Reading the results** (what the logs and the code show; see the issue's bars
+above):
+
+- Once a dead node is suspected, both systems declare it failed after the
+  suspicion timeout, 4 × max(1, log₁₀ n) × 1 s (4.8 s at 16 nodes, 6.0 s at
+  32) when other nodes confirm the suspicion. The rest of the detection time
+  is how long until some node's probe of the dead one, and its indirect
+  probes, fail.
+- With XDP the kernel answers PINGs for an agent whose heartbeat is younger
+  than the liveness window (2 s), so SIGSTOP bursts of 1–2 s are invisible to
+  the others; a 3 s burst leaves about 1 s in which probes of the stopped node
+  go unanswered. Without XDP the stopped agent answers nothing while stopped.
+- xgossipd judges whether an ACK came in time by its kernel receive timestamp,
+  so a throttled agent that reads its socket late does not accuse the peers
+  that answered in time. Serf's throttled agents do ("susp. healthy (by
+  throttled)"), and they miss their own probes' deadlines, so they get declared
+  failed.
+- VmRSS counts the shared-library pages (libc, BoringSSL's libcrypto, libbpf)
+  resident in each xgossipd, which every other process using those libraries
+  shares; Serf is one static Go binary. The RssAnon / PSS row shows the
+  private and the proportional share.
+- Partition: memberlist raises its awareness (Lifeguard's local health) after
+  a failed probe only by the number of helpers that sent no NACK; xgossipd
+  raises its local health multiplier by one for the failed probe plus one per
+  missing NACK (the Lifeguard paper's rule, agent/core/probe.c). With half of
+  the cluster unreachable xgossipd's multiplier climbs towards its cap and it
+  probes up to 9× slower, so fewer cross-partition pairs are declared failed
+  within the split, and fewer must be undone at the heal.
+
+Raw numbers: \`$B/bench/accuracy.csv\` (parameters in its header), the agents'
+logs in \`$B/bench/accuracy/logs/\`.
+EOF
+	} >"$frag.sec"
+	python3 "$here/publish.py" "$root/docs/BENCHMARKS.md" "$frag.sec" &&
+		echo "docs: docs/BENCHMARKS.md (section \"Failure-detector accuracy\"), docs/bench/accuracy.png"
+fi
+[ $failed = 0 ]
