@@ -16,7 +16,7 @@ set xtics nomirror
 set key outside bottom center horizontal
 set multiplot layout 1,3 title "Failure-detector accuracy: Serf vs xgossip (16 nodes unless stated, LAN timings, one run)"
 
-set title "Until every node declared the killed node failed;\nuntil all saw all alive after an 8/8 split"
+set title "SIGKILL: until every node declared the node failed\n(N=16, N=32); 8/8 split: until all saw all alive again"
 set ylabel "seconds"
 plot dat index 0 using 2:xtic(1) title "Serf", \
      ''  index 0 using 3 title "xgossip XDP native", \
@@ -29,7 +29,7 @@ plot dat index 1 using 2:xtic(1) title "Serf", \
      ''  index 1 using 4 title "xgossip XDP off"
 
 set title "Steady state, per node"
-set ylabel "bytes/s / 100  resp.  MiB"
+set ylabel "bytes/s / 100  resp.  MiB (VmRSS, RssAnon)"
 plot dat index 2 using 2:xtic(1) title "Serf", \
      ''  index 2 using 3 title "xgossip XDP native", \
      ''  index 2 using 4 title "xgossip XDP off"

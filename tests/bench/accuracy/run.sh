@@ -22,6 +22,8 @@
 #                        16-node cluster per system; docs are not touched
 #   ACCURACY_SYSTEMS     which systems (default "serf xdp off")
 #   ACCURACY_PUBLISH=0|1 update docs/ (default: 1 for a full run of all)
+#   ACCURACY_REPORT=1    run nothing: count, tabulate, plot (and publish)
+#                        again from the last run's logs in B/bench/accuracy/
 #   ACC_*                phase lengths, see phases.sh
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,100 +31,121 @@ root=$(cd "$here/../../.." && pwd)
 B=${1:-build}
 QUICK=${ACCURACY_QUICK:-0}
 SYSTEMS=${ACCURACY_SYSTEMS:-serf xdp off}
-
-if [ "$(id -u)" != 0 ]; then
-	echo "bench-accuracy: needs root (network namespaces, cgroups, XDP)" >&2
-	exit 1
-fi
-for x in xgossipd xgossipctl bpf/xdp_pass.bpf.o; do
-	[ -e "$B/$x" ] || { echo "bench-accuracy: $B/$x is not built" >&2; exit 1; }
-done
-case " $SYSTEMS " in *" serf "*)
-	command -v serf >/dev/null || { echo "bench-accuracy: serf is not installed (apt-get install serf)" >&2; exit 1; }
-esac
-
-if [ "$QUICK" = 1 ]; then
-	: "${ACC_STEADY_S:=5}" "${ACC_BURSTS:=1 3}" "${ACC_STALL_S:=10}"
-	: "${ACC_QUOTAS:=1000}" "${ACC_THROTTLE_S:=12}" "${ACC_PART_S:=10}"
-	: "${ACC_HEAL_T:=40}" "${ACC_REPS:=2}" "${ACC_QUIET:=2}" "${ACC_SETTLE_T:=25}"
-	CLUSTERS=("16 fp steady,stop,throttle,partition,detect")
-	: "${ACCURACY_PUBLISH:=0}"
-else
-	: "${ACC_STEADY_S:=30}" "${ACC_BURSTS:=1 2 3}" "${ACC_STALL_S:=60}"
-	: "${ACC_QUOTAS:=1000 2000}" "${ACC_THROTTLE_S:=120}" "${ACC_PART_S:=30}"
-	: "${ACC_HEAL_T:=90}" "${ACC_REPS:=5}" "${ACC_QUIET:=5}" "${ACC_SETTLE_T:=60}"
-	# The partition comes last on its cluster and detection gets clusters
-	# of its own: kills shrink a cluster, and a partition that did not heal
-	# must not spoil the detection numbers.
-	CLUSTERS=("16 fp steady,stop,throttle,partition" "16 kill detect" "32 kill detect")
-	if [ "$SYSTEMS" = "serf xdp off" ]; then : "${ACCURACY_PUBLISH:=1}"; else : "${ACCURACY_PUBLISH:=0}"; fi
-fi
-: "${ACC_SLOW:=2}"
-export ACC_STEADY_S ACC_BURSTS ACC_STALL_S ACC_QUOTAS ACC_THROTTLE_S ACC_PART_S
-export ACC_HEAL_T ACC_REPS ACC_QUIET ACC_SETTLE_T ACC_SLOW
-export XG_TAIL_LINES=${XG_TAIL_LINES:-6}
-
+REPORT=${ACCURACY_REPORT:-0}
 out=$B/bench/accuracy
 csv=$B/bench/accuracy.csv
 dat=$B/bench/accuracy.dat
 png=$B/bench/accuracy.png
-rm -rf "$out"
-mkdir -p "$out/bin/bpf"
-out=$(cd "$out" && pwd)
-# Other people rebuild build/ while this runs for half an hour: every
-# cluster runs the binaries of this moment.
-for x in xgossipd xgossipctl xgossip-probe bpf/xdp_pass.bpf.o; do
-	[ -e "$B/$x" ] && cp "$B/$x" "$out/bin/$x"
-done
-BIN=$out/bin
+# pget KEY: a parameter of the run (params below).
+pget() { local p; for p in "${params[@]}"; do [ "${p%%=*}" = "$1" ] && { echo "${p#*=}"; return 0; }; done; }
 
-# The bound of one cluster's script: its phases plus slack for starting,
-# settling after every phase and cleaning up.
-bound() {
-	local phases=$1 n=$2 t=150 nb nq
-	nb=$(wc -w <<<"$ACC_BURSTS") nq=$(wc -w <<<"$ACC_QUOTAS")
-	case $phases in *steady*) t=$((t + ACC_STEADY_S + ACC_SETTLE_T)) ;; esac
-	case $phases in *stop*) t=$((t + nb * (ACC_STALL_S + ACC_SETTLE_T + 5))) ;; esac
-	case $phases in *throttle*) t=$((t + nq * (ACC_THROTTLE_S + ACC_SETTLE_T + 5))) ;; esac
-	case $phases in *partition*) t=$((t + ACC_PART_S + ACC_HEAL_T)) ;; esac
-	case $phases in *detect*) t=$((t + ACC_REPS * 95 + n)) ;; esac
-	echo "$t"
-}
-
-t_start=$EPOCHREALTIME
-echo "accuracy benchmark: systems: $SYSTEMS$([ "$QUICK" = 1 ] && echo " (quick)")"
-echo "  bursts ${ACC_BURSTS// /,} s for ${ACC_STALL_S}s on $ACC_SLOW of 16; CPU quota ${ACC_QUOTAS// /,} us/1s for ${ACC_THROTTLE_S}s;"
-echo "  partition 8/8 for ${ACC_PART_S}s; steady ${ACC_STEADY_S}s; $ACC_REPS kills per size"
-failed=0
-for spec in "${CLUSTERS[@]}"; do
-	read -r n tag phases <<<"$spec"
-	for sys in $SYSTEMS; do
-		t=$(bound "$phases" "$n")
-		echo "=== $sys, $n nodes: $phases (bound ${t}s)"
-		XG_TEST_TIMEOUT=$t ACC_TAG=$tag bash "$here/phases.sh" "$BIN" "$sys" "$n" "$phases" "$out" 2>&1 |
-			sed 's/^/    /'
-		rc=${PIPESTATUS[0]}
-		if [ "$rc" != 0 ]; then
-			echo "    $sys $n nodes: FAILED (exit $rc)"
-			failed=$((failed + 1))
-		fi
+if [ "$REPORT" = 1 ]; then
+	[ -s "$out/params.txt" ] && [ -s "$out/runlog.tsv" ] ||
+		{ echo "bench-accuracy: no earlier run in $out" >&2; exit 1; }
+	mapfile -t params <"$out/params.txt"
+	out=$(cd "$out" && pwd)
+	QUICK=$(pget quick) ACC_SLOW=$(pget slow_nodes) ACC_BURSTS=$(pget bursts_s)
+	ACC_STALL_S=$(pget stall_s) ACC_QUOTAS=$(pget quotas_us) ACC_THROTTLE_S=$(pget throttle_s)
+	ACC_PART_S=$(pget partition_s) ACC_HEAL_T=$(pget heal_bound_s) ACC_STEADY_S=$(pget steady_s)
+	ACC_REPS=$(pget kills) ACC_QUIET=$(pget quiet_s)
+	if [ "$QUICK" = 0 ]; then : "${ACCURACY_PUBLISH:=1}"; else : "${ACCURACY_PUBLISH:=0}"; fi
+	t_start=$EPOCHREALTIME
+	failed=0
+else
+	if [ "$(id -u)" != 0 ]; then
+		echo "bench-accuracy: needs root (network namespaces, cgroups, XDP)" >&2
+		exit 1
+	fi
+	for x in xgossipd xgossipctl bpf/xdp_pass.bpf.o; do
+		[ -e "$B/$x" ] || { echo "bench-accuracy: $B/$x is not built" >&2; exit 1; }
 	done
-done
+	case " $SYSTEMS " in *" serf "*)
+		command -v serf >/dev/null || { echo "bench-accuracy: serf is not installed (apt-get install serf)" >&2; exit 1; }
+	esac
 
-kernel=$(uname -r)
-serf_v=$(dpkg-query -W -f '${Version}' serf 2>/dev/null || echo unknown)
-xg_v=$("$BIN/xgossipd" --version 2>/dev/null | head -n1)
-params=(
-	"date=$(date -u +%FT%TZ)" "kernel=$kernel" "cpus=$(nproc)" "serf=$serf_v" "xgossipd=$xg_v"
-	"commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo +changes)"
-	"quick=$QUICK" "nodes=16" "detect_sizes=$(for s in "${CLUSTERS[@]}"; do case $s in *detect*) echo -n "${s%% *} " ;; esac; done)"
-	"probe_interval=1s" "probe_timeout=500ms" "indirect_checks=3" "suspicion_mult=4"
-	"gossip_interval=200ms" "gossip_nodes=3" "retransmit_mult=4" "pushpull_interval=30s"
-	"suspicion_max_mult=6" "lhm_max=8" "liveness_window=2s" "slow_nodes=$ACC_SLOW" "bursts_s=$ACC_BURSTS" "stall_s=$ACC_STALL_S"
-	"quotas_us=$ACC_QUOTAS" "period_us=1000000" "throttle_s=$ACC_THROTTLE_S"
-	"partition_s=$ACC_PART_S" "heal_bound_s=$ACC_HEAL_T" "steady_s=$ACC_STEADY_S"
-	"kills=$ACC_REPS" "quiet_s=$ACC_QUIET"
-)
+	if [ "$QUICK" = 1 ]; then
+		: "${ACC_STEADY_S:=5}" "${ACC_BURSTS:=1 3}" "${ACC_STALL_S:=10}"
+		: "${ACC_QUOTAS:=1000}" "${ACC_THROTTLE_S:=12}" "${ACC_PART_S:=10}"
+		: "${ACC_HEAL_T:=40}" "${ACC_REPS:=2}" "${ACC_QUIET:=2}" "${ACC_SETTLE_T:=25}"
+		CLUSTERS=("16 fp steady,stop,throttle,partition,detect")
+		: "${ACCURACY_PUBLISH:=0}"
+	else
+		: "${ACC_STEADY_S:=30}" "${ACC_BURSTS:=1 2 3}" "${ACC_STALL_S:=60}"
+		: "${ACC_QUOTAS:=1000 2000}" "${ACC_THROTTLE_S:=120}" "${ACC_PART_S:=30}"
+		: "${ACC_HEAL_T:=90}" "${ACC_REPS:=5}" "${ACC_QUIET:=5}" "${ACC_SETTLE_T:=60}"
+		# The partition comes last on its cluster and detection gets clusters
+		# of its own: kills shrink a cluster, and a partition that did not heal
+		# must not spoil the detection numbers.
+		CLUSTERS=("16 fp steady,stop,throttle,partition" "16 kill detect" "32 kill detect")
+		if [ "$SYSTEMS" = "serf xdp off" ]; then : "${ACCURACY_PUBLISH:=1}"; else : "${ACCURACY_PUBLISH:=0}"; fi
+	fi
+	: "${ACC_SLOW:=2}"
+	export ACC_STEADY_S ACC_BURSTS ACC_STALL_S ACC_QUOTAS ACC_THROTTLE_S ACC_PART_S
+	export ACC_HEAL_T ACC_REPS ACC_QUIET ACC_SETTLE_T ACC_SLOW
+	export XG_TAIL_LINES=${XG_TAIL_LINES:-6}
+
+	rm -rf "$out"
+	mkdir -p "$out/bin/bpf"
+	out=$(cd "$out" && pwd)
+	# Other people rebuild build/ while this runs for half an hour: every
+	# cluster runs the binaries of this moment.
+	for x in xgossipd xgossipctl xgossip-probe bpf/xdp_pass.bpf.o; do
+		[ -e "$B/$x" ] && cp "$B/$x" "$out/bin/$x"
+	done
+	BIN=$out/bin
+	kernel=$(uname -r)
+	serf_v=$(dpkg-query -W -f '${Version}' serf 2>/dev/null || echo unknown)
+	xg_v=$("$BIN/xgossipd" --version 2>/dev/null | head -n1)
+	params=(
+		"date=$(date -u +%FT%TZ)" "kernel=$kernel" "cpus=$(nproc)" "serf=$serf_v" "xgossipd=$xg_v"
+		"commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo +changes)"
+		"quick=$QUICK" "nodes=16" "detect_sizes=$(for s in "${CLUSTERS[@]}"; do case $s in *detect*) echo -n "${s%% *} " ;; esac; done)"
+		"probe_interval=1s" "probe_timeout=500ms" "indirect_checks=3" "suspicion_mult=4"
+		"gossip_interval=200ms" "gossip_nodes=3" "retransmit_mult=4" "pushpull_interval=30s"
+		"suspicion_max_mult=6" "lhm_max=8" "liveness_window=2s" "slow_nodes=$ACC_SLOW" "bursts_s=$ACC_BURSTS" "stall_s=$ACC_STALL_S"
+		"quotas_us=$ACC_QUOTAS" "period_us=1000000" "throttle_s=$ACC_THROTTLE_S"
+		"partition_s=$ACC_PART_S" "heal_bound_s=$ACC_HEAL_T" "steady_s=$ACC_STEADY_S"
+		"kills=$ACC_REPS" "quiet_s=$ACC_QUIET"
+	)
+	printf '%s\n' "${params[@]}" >"$out/params.txt"
+
+	# The bound of one cluster's script: its phases plus slack for starting,
+	# settling after every phase and cleaning up.
+	bound() {
+		local phases=$1 n=$2 t=150 nb nq
+		nb=$(wc -w <<<"$ACC_BURSTS") nq=$(wc -w <<<"$ACC_QUOTAS")
+		case $phases in *steady*) t=$((t + ACC_STEADY_S + ACC_SETTLE_T)) ;; esac
+		case $phases in *stop*) t=$((t + nb * (ACC_STALL_S + ACC_SETTLE_T + 5))) ;; esac
+		case $phases in *throttle*) t=$((t + nq * (ACC_THROTTLE_S + ACC_SETTLE_T + 5))) ;; esac
+		case $phases in *partition*) t=$((t + ACC_PART_S + ACC_HEAL_T)) ;; esac
+		case $phases in *detect*) t=$((t + ACC_REPS * 95 + n)) ;; esac
+		echo "$t"
+	}
+
+	t_start=$EPOCHREALTIME
+	echo "accuracy benchmark: systems: $SYSTEMS$([ "$QUICK" = 1 ] && echo " (quick)")"
+	echo "  bursts ${ACC_BURSTS// /,} s for ${ACC_STALL_S}s on $ACC_SLOW of 16; CPU quota ${ACC_QUOTAS// /,} us/1s for ${ACC_THROTTLE_S}s;"
+	echo "  partition 8/8 for ${ACC_PART_S}s; steady ${ACC_STEADY_S}s; $ACC_REPS kills per size"
+	failed=0
+	for spec in "${CLUSTERS[@]}"; do
+		read -r n tag phases <<<"$spec"
+		for sys in $SYSTEMS; do
+			t=$(bound "$phases" "$n")
+			echo "=== $sys, $n nodes: $phases (bound ${t}s)"
+			XG_TEST_TIMEOUT=$t ACC_TAG=$tag bash "$here/phases.sh" "$BIN" "$sys" "$n" "$phases" "$out" 2>&1 |
+				sed 's/^/    /'
+			rc=${PIPESTATUS[0]}
+			if [ "$rc" != 0 ]; then
+				echo "    $sys $n nodes: FAILED (exit $rc)"
+				failed=$((failed + 1))
+			fi
+		done
+	done
+fi
+kernel=$(pget kernel)
+serf_v=$(pget serf)
+run_day=$(pget date)
+run_day=${run_day%%T*}
 echo
 echo "=== results ($(awk -v a="$t_start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", (b - a) / 60 }') min)"
 frag=$(mktemp)
@@ -148,7 +171,7 @@ if [ "$ACCURACY_PUBLISH" = 1 ] && [ -s "$frag" ]; then
 
 How well the failure detector tells dead nodes from slow ones, xgossip against
 Serf ${serf_v%%~*} (Debian \`serf\` ${serf_v}), in one run on the same machine
-($(nproc) vCPUs, kernel $kernel, $(date -u +%F)). Command:
+($(pget cpus) vCPUs, kernel $kernel, $run_day; xgossip commit $(pget commit)). Command:
 
 \`\`\`sh
 make bench-accuracy            # tests/bench/accuracy/run.sh build; ~40 min
@@ -234,8 +257,14 @@ above):
 - xgossipd judges whether an ACK came in time by its kernel receive timestamp,
   so a throttled agent that reads its socket late does not accuse the peers
   that answered in time. Serf's throttled agents do ("susp. healthy (by
-  throttled)"), and they miss their own probes' deadlines, so they get declared
-  failed.
+  throttled)").
+- A throttled node gets declared failed when it goes without CPU for longer
+  than its suspicion lasts: it cannot refute in time. With 1 ms of CPU per
+  second shared by two agents an agent runs only at the start of some CFS
+  periods (its log lines all fall a few ms after the period starts), and with
+  XDP the kernel stops answering for it once its heartbeat is older than 2 s.
+  Whether its refutation beats the 4.8 s suspicion timeout is a race, so the
+  count varies from run to run; at 2 ms per second xgossipd kept up.
 - VmRSS counts the shared-library pages (libc, BoringSSL's libcrypto, libbpf)
   resident in each xgossipd, which every other process using those libraries
   shares; Serf is one static Go binary. The RssAnon / PSS row shows the

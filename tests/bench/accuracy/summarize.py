@@ -239,7 +239,7 @@ def table_rows(res, bursts, quotas, sizes):
     rows.append(("Steady state: bytes/s per node", {s: fmt(get(s, "bytes_per_s_node"), 0) for s, _ in SYSTEMS}))
     rows.append(("Steady state: RSS per agent (MiB)", {s: fmt(get(s, "rss_mib"), 1) for s, _ in SYSTEMS}))
     if any(get(s, "rss_anon_mib") is not None for s, _ in SYSTEMS):
-        rows.append(("  of it private (RssAnon) / PSS (MiB)",
+        rows.append(("Steady state: private RSS (RssAnon) / PSS (MiB)",
                      {s: "%s / %s" % (fmt(get(s, "rss_anon_mib"), 1), fmt(get(s, "pss_mib"), 1))
                       for s, _ in SYSTEMS}))
     return rows
@@ -330,9 +330,9 @@ def write_dat(path, res, bursts, quotas, sizes):
     with open(path, "w") as f:
         f.write("# case serf xdp off (seconds)\n")
         for n in sizes:
-            row(f, "kill N=%d p50" % n, [get(s, "detect_p50_s", n) for s, _ in SYSTEMS])
-            row(f, "kill N=%d p99" % n, [get(s, "detect_p99_s", n) for s, _ in SYSTEMS])
-        row(f, "heal 8/8", [get(s, "partition_heal_s") for s, _ in SYSTEMS])
+            row(f, "N=%d p50" % n, [get(s, "detect_p50_s", n) for s, _ in SYSTEMS])
+            row(f, "N=%d p99" % n, [get(s, "detect_p99_s", n) for s, _ in SYSTEMS])
+        row(f, "heal", [get(s, "partition_heal_s") for s, _ in SYSTEMS])
         f.write("\n\n# case serf xdp off (suspicions + failures declared)\n")
         for b in bursts:
             k = "stop_%ss" % b
@@ -345,6 +345,7 @@ def write_dat(path, res, bursts, quotas, sizes):
         f.write("\n\n# case serf xdp off\n")
         row(f, "bytes/s per node / 100", [_scale(get(s, "bytes_per_s_node"), 0.01) for s, _ in SYSTEMS])
         row(f, "RSS MiB", [get(s, "rss_mib") for s, _ in SYSTEMS])
+        row(f, "private MiB", [get(s, "rss_anon_mib") for s, _ in SYSTEMS])
 
 
 def _sum(*xs):
