@@ -12,7 +12,7 @@ set boxwidth 0.9
 set grid ytics
 set yrange [0:*]
 set offsets 0, 0, graph 0.08, 0
-set xtics nomirror
+set xtics nomirror font ",9"
 set key outside bottom center horizontal
 set multiplot layout 1,3 title "Failure-detector accuracy: Serf vs xgossip (16 nodes unless stated, LAN timings, one run)"
 
