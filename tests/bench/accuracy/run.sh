@@ -150,7 +150,7 @@ echo
 echo "=== results ($(awk -v a="$t_start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", (b - a) / 60 }') min)"
 frag=$(mktemp)
 trap 'rm -f "$frag" "$frag.sec"' EXIT
-python3 "$here/summarize.py" "$out" "$csv" "$dat" "$frag" "${params[@]}" || failed=$((failed + 1))
+python3 -B "$here/summarize.py" "$out" "$csv" "$dat" "$frag" "${params[@]}" || failed=$((failed + 1))
 echo "csv: $csv"
 echo "logs: $out/logs"
 if command -v gnuplot >/dev/null 2>&1; then
