@@ -28,8 +28,14 @@ OPT      ?= -O2 -g
 override CFLAGS += $(OPT) -std=gnu11 $(WARN) -D_GNU_SOURCE -fno-strict-aliasing $(SAN)
 CPPFLAGS += -Iinclude -Iagent -I$(BSSL_INC) -I$(B)/gen $(shell pkg-config --cflags json-c 2>/dev/null)
 LDFLAGS  += $(SAN)
-SSL_LIBS := -L$(BSSL_LIB) -Wl,-rpath,$(BSSL_LIB) -lcrypto
+SSL_LIBS := -L$(BSSL_LIB) -Wl,-rpath,$(BSSL_LIB) -lssl -lcrypto
 LIBS     := $(shell pkg-config --libs json-c 2>/dev/null) -lbpf -lxdp -lelf -lz $(SSL_LIBS) -lm
+# xgossipd runs on every node of a cluster, so its memory counts N times:
+# the libraries only it uses are linked in statically (only the pages of
+# code it runs become resident, with no relocation pages of their own) and
+# libraries it does not call are not loaded at all (docs/BENCHMARKS.md).
+DAEMON_LIBS := -Wl,--as-needed -Wl,-Bstatic -lxdp -lbpf -lelf -lz -ljson-c \
+	       -Wl,-Bdynamic $(SSL_LIBS) -lm
 
 # The protocol core: pure, no I/O; linked into everything.
 CORE_SRC   := $(sort $(wildcard agent/core/*.c))
@@ -78,7 +84,7 @@ $(LIBXG): $(call obj,$(CORE_SRC) $(ADAPT_SRC))
 	rm -f $@ && ar rcs $@ $^
 
 $(B)/xgossipd: $(call obj,$(DAEMON_SRC)) $(LIBXG)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS)
 
 $(B)/xgossipctl: $(call obj,$(CTL_SRC)) $(LIBXG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)

@@ -41,13 +41,26 @@ struct {
 	__type(value, struct xg_bpf_keys);
 } xg_keys SEC(".maps");
 
+/* Mmapped by the agent, which stores its heartbeat at every wakeup of
+ * its loop without a system call.  The kernel refuses a writable mapping
+ * of a BPF_F_RDONLY_PROG map, so this is the one agent-owned map the
+ * verifier does not hold read-only; the program only ever loads it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_RDONLY_PROG);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u64);
 } xg_heartbeat SEC(".maps");
+
+/* The one map this program writes for the agent (mmapped there too). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct xg_bpf_notice);
+} xg_notice SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -67,6 +80,18 @@ struct {
 /* Family dispatch below tests f->ip6 explicitly rather than using a bare
  * "else": the verifier cannot know that ip6 is set whenever ip4 is not, and
  * clang is free to merge the two paths in ways that make it ask. */
+
+static __always_inline void xg_notice_suspected(void)
+{
+	struct xg_bpf_notice *n;
+	__u32 zero = 0;
+
+	n = bpf_map_lookup_elem(&xg_notice, &zero);
+	if (!n)
+		return;
+	__sync_fetch_and_add(&n->suspected_pings, 1);
+	n->last_suspected_ns = bpf_ktime_get_ns();
+}
 
 #define XG_PASS(s, field) ((s)->field++, (s)->passed++, XDP_PASS)
 #define XG_DROP(s, field) ((s)->field++, (s)->dropped++, XDP_DROP)
@@ -223,6 +248,11 @@ static __always_inline int xg_handle_ping(struct xdp_md *ctx,
 	if (!xg_agent_heartbeat_fresh(cfg))
 		return XG_PASS(s, ping_stale_heartbeat);
 
+	/* Answering keeps the node alive in the prober's eyes, but the
+	 * flag means the prober already suspects it: the agent must still
+	 * hear of it and refute, or the suspicion runs out elsewhere. */
+	if (p.hdr.flags & XG_F_SUSPECTED)
+		xg_notice_suspected();
 	xg_probe_make_ack(&p, keys);
 	xg_frame_reverse(f);
 	f->udp->check = 0;

@@ -126,8 +126,10 @@ static int about_self(struct xg_core *c, const struct xg_update_msg *u,
 	 * too slow for someone; count it against our local health.  A
 	 * newer ALIVE of ours (a previous life) or an old one a push/pull
 	 * peer still holds says nothing about how we are doing now. */
-	if (u->state != XG_ALIVE && u->incarnation >= ours)
+	if (u->state != XG_ALIVE && u->incarnation >= ours) {
 		xg_lhm_raise(c, 1);
+		xg_gossip_urgent(c, u->from_id);
+	}
 	return applied(c, src, xg_refute(c, u->incarnation, now_ns));
 }
 

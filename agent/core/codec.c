@@ -442,10 +442,17 @@ int xg_batch_add(struct xg_batch *b, const struct xg_update_msg *u)
 
 ssize_t xg_batch_finish(struct xg_batch *b, const uint8_t key[16])
 {
+	return xg_batch_finish_kid(b, 0, key);
+}
+
+ssize_t xg_batch_finish_kid(struct xg_batch *b, uint8_t key_id,
+			    const uint8_t key[16])
+{
 	size_t total;
 
 	if (!b || !b->buf || !key || b->len + XG_MAC_LEN > b->cap)
 		return -EINVAL;
+	b->buf[OFF(xg_hdr, key_id)] = key_id;
 	total = b->len + XG_MAC_LEN;
 	if (b->type == XG_T_GOSSIP) {
 		/* GOSSIP is a datagram: its header carries its length. */

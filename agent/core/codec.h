@@ -96,8 +96,11 @@ int xg_batch_begin(struct xg_batch *b, uint8_t type, uint8_t flags,
 /* Append one update; -ENOSPC if it (plus the MAC) does not fit, -E2BIG when
  * a GOSSIP already holds XG_GOSSIP_MAX_UPDATES, -EINVAL for a bad update. */
 int xg_batch_add(struct xg_batch *b, const struct xg_update_msg *u);
-/* Write count, len and MAC; returns the final length. */
+/* Write count, len and MAC; returns the final length.  _kid also stamps
+ * the key id of the signing key into the header (plain: key id 0). */
 ssize_t xg_batch_finish(struct xg_batch *b, const uint8_t key[16]);
+ssize_t xg_batch_finish_kid(struct xg_batch *b, uint8_t key_id,
+			    const uint8_t key[16]);
 
 /* Decoding GOSSIP / STATE: verify everything once, then iterate. */
 struct xg_batch_reader {

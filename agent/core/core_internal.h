@@ -153,6 +153,13 @@ struct xg_core {
 	uint64_t evidence_pushpull_ns; /* last push/pull asked on evidence */
 
 	bool     left;
+	/* Verification keys by id; keys[0] is cfg's primary. */
+	struct xg_core_key keys[XG_CORE_MAX_KEYS];
+	size_t   nkeys;
+	/* A refutation waits to go out at the end of this packet or tick
+	 * (xg_gossip_urgent), to urgent_to first when that is known. */
+	bool     urgent;
+	uint64_t urgent_to;
 	uint64_t leave_sent;       /* destinations our LEFT went to */
 	bool     leave_exhausted;  /* our LEFT reached its retransmit limit */
 
@@ -308,6 +315,17 @@ int  xg_apply_batch(struct xg_core *c, struct xg_batch_reader *r,
 		    enum xg_source src, uint64_t now_ns);
 /* Claim an incarnation above ours and theirs, spread ALIVE, REFUTE event. */
 int  xg_refute(struct xg_core *c, uint32_t theirs, uint64_t now_ns);
+/* The key named by the key_id of the packet in buf, or NULL (unknown id,
+ * or too short to hold a header). */
+const struct xg_core_key *xg_key_for(const struct xg_core *c, const void *buf,
+				     size_t len);
+/* Someone suspects us (a flagged PING, or the kernel counted one): raise
+ * the local health multiplier and refute.  accuser may be 0. */
+void xg_buddy_notice(struct xg_core *c, uint64_t accuser, uint64_t now_ns);
+/* Ask for a gossip round as soon as the current packet or tick is done,
+ * to the accuser (id, may be 0) and gossip_nodes random members. */
+void xg_gossip_urgent(struct xg_core *c, uint64_t accuser);
+void xg_gossip_urgent_flush(struct xg_core *c, uint64_t now_ns);
 
 /* gossip.c */
 void xg_gossip_round(struct xg_core *c, uint64_t now_ns);

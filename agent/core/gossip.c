@@ -50,7 +50,7 @@ static void send_to(struct xg_core *c, const struct xg_member *m)
 		return;
 	if (xg_dissem_fill(c, &b, m) == 0)
 		return;
-	len = xg_batch_finish(&b, c->cfg.gossip_key);
+	len = xg_batch_finish_kid(&b, c->cfg.key_id, c->cfg.gossip_key);
 	if (len < 0)
 		return;
 	if (xg_send(c, &m->info.addr, c->pkt, (size_t)len) == 0)
@@ -74,11 +74,36 @@ int xg_gossip_on_packet(struct xg_core *c, const void *buf, size_t len,
 	struct xg_batch_reader r;
 	int err;
 
-	err = xg_batch_open(&r, buf, len, c->cfg.gossip_key, NULL);
+	const struct xg_core_key *k = xg_key_for(c, buf, len);
+
+	if (!k)
+		return -EACCES;
+	err = xg_batch_open(&r, buf, len, k->mac, NULL);
 	if (err)
 		return err;
 	if (r.type != XG_T_GOSSIP)
 		return -EPROTO;
 	c->stats.gossip_recv++;
 	return xg_apply_batch(c, &r, XG_SRC_GOSSIP, now_ns);
+}
+
+void xg_gossip_urgent(struct xg_core *c, uint64_t accuser)
+{
+	c->urgent = true;
+	if (accuser && accuser != c->self->info.id)
+		c->urgent_to = accuser;
+}
+
+void xg_gossip_urgent_flush(struct xg_core *c, uint64_t now_ns)
+{
+	const struct xg_member *m;
+
+	if (!c->urgent)
+		return;
+	c->urgent = false;
+	m = c->urgent_to ? xg_members_find(&c->members, c->urgent_to) : NULL;
+	c->urgent_to = 0;
+	if (m && gossip_target(c, m, &now_ns))
+		send_to(c, m);
+	xg_gossip_round(c, now_ns);
 }

@@ -78,6 +78,7 @@ static void reply(struct xg_core *c, const struct xg_indirect *s,
 {
 	struct xg_probe_msg m = {
 		.type = type,
+		.key_id = c->cfg.key_id,
 		.cluster_id = c->cfg.cluster_id,
 		.seq = s->req_seq,
 		.target_id = s->req_id,

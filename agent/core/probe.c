@@ -31,6 +31,7 @@ int xg_probe_send_ping(struct xg_core *c, uint64_t target_id,
 	struct xg_probe_msg m = {
 		.type = XG_T_PING,
 		.flags = flags,
+		.key_id = c->cfg.key_id,
 		.cluster_id = c->cfg.cluster_id,
 		.seq = seq,
 		.sender_id = c->self->info.id,
@@ -112,6 +113,7 @@ static void go_indirect(struct xg_core *c, uint64_t now_ns)
 	if (k == 0)
 		return;
 	req = (struct xg_ping_req_msg){
+		.key_id = c->cfg.key_id,
 		.cluster_id = c->cfg.cluster_id,
 		.seq = p->seq,
 		.sender_id = c->self->info.id,

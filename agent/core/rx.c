@@ -8,6 +8,8 @@
  * old one at our address until they give up on it.  We count it and stay
  * silent, so the old id is declared dead as it should be.
  */
+#include <errno.h>
+
 #include "core/core_internal.h"
 
 static void answer_ping(struct xg_core *c, const struct xg_probe_msg *m,
@@ -15,6 +17,7 @@ static void answer_ping(struct xg_core *c, const struct xg_probe_msg *m,
 {
 	struct xg_probe_msg ack = {
 		.type = XG_T_ACK,
+		.key_id = c->cfg.key_id,
 		.cluster_id = c->cfg.cluster_id,
 		.seq = m->seq,
 		.sender_id = c->self->info.id,
@@ -53,10 +56,17 @@ static void on_ping(struct xg_core *c, const struct xg_probe_msg *m,
 	 * push our incarnation up once more.  Being suspected at all is a
 	 * sign we were slow to answer: Lifeguard raises our local health
 	 * multiplier, once per refutation. */
-	if ((m->flags & XG_F_SUSPECTED) && !c->self->bcast) {
-		xg_lhm_raise(c, 1);
-		(void)xg_refute(c, c->self->info.incarnation, now_ns);
-	}
+	if (m->flags & XG_F_SUSPECTED)
+		xg_buddy_notice(c, m->sender_id, now_ns);
+}
+
+void xg_buddy_notice(struct xg_core *c, uint64_t accuser, uint64_t now_ns)
+{
+	if (c->left || c->self->bcast)
+		return;
+	xg_lhm_raise(c, 1);
+	if (xg_refute(c, c->self->info.incarnation, now_ns) == 0)
+		xg_gossip_urgent(c, accuser);
 }
 
 static void on_ack(struct xg_core *c, const struct xg_probe_msg *m,
@@ -95,7 +105,11 @@ int xg_rx_probe(struct xg_core *c, const struct xg_addr *from,
 	struct xg_probe_msg m;
 	int err;
 
-	err = xg_probe_decode(buf, len, c->cfg.probe_key, NULL, &m);
+	const struct xg_core_key *k = xg_key_for(c, buf, len);
+
+	if (!k)
+		return -EACCES;
+	err = xg_probe_decode(buf, len, k->probe, NULL, &m);
 	if (err)
 		return err;
 	switch (m.type) {
@@ -118,7 +132,11 @@ int xg_rx_ping_req(struct xg_core *c, const struct xg_addr *from,
 	struct xg_ping_req_msg m;
 	int err;
 
-	err = xg_ping_req_decode(buf, len, c->cfg.probe_key, NULL, &m);
+	const struct xg_core_key *k = xg_key_for(c, buf, len);
+
+	if (!k)
+		return -EACCES;
+	err = xg_ping_req_decode(buf, len, k->probe, NULL, &m);
 	if (err)
 		return err;
 	xg_indirect_on_req(c, &m, from, c->now_ns);

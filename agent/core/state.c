@@ -46,7 +46,7 @@ ssize_t xg_core_state_encode(struct xg_core *c, uint8_t flags, void *buf,
 		if (err)
 			return err;
 	}
-	return xg_batch_finish(&b, c->cfg.gossip_key);
+	return xg_batch_finish_kid(&b, c->cfg.key_id, c->cfg.gossip_key);
 }
 
 static int merge(struct xg_core *c, const void *buf, size_t len,
@@ -55,7 +55,11 @@ static int merge(struct xg_core *c, const void *buf, size_t len,
 	struct xg_batch_reader r;
 	int err;
 
-	err = xg_batch_open(&r, buf, len, c->cfg.gossip_key, NULL);
+	const struct xg_core_key *k = xg_key_for(c, buf, len);
+
+	if (!k)
+		return -EACCES;
+	err = xg_batch_open(&r, buf, len, k->mac, NULL);
 	if (err)
 		return err;
 	if (r.type != XG_T_STATE)
@@ -75,6 +79,7 @@ int xg_core_state_merge(struct xg_core *c, const void *buf, size_t len,
 	if (now_ns > c->now_ns)
 		c->now_ns = now_ns;
 	err = merge(c, buf, len, c->now_ns);
+	xg_gossip_urgent_flush(c, c->now_ns);
 	if (err && err != -ENOMEM) {
 		c->stats.rx_bad++;
 		return err;

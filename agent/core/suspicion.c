@@ -33,21 +33,23 @@
  * everyone; n (alive + suspect, self included) and with it min, max and K
  * are fixed when the suspicion starts.
  */
-#include <math.h>
+#include "core/xmath.h"
 
 #include "core/core_internal.h"
 
-/* Converting an out-of-range double is undefined: clamp first. */
+/* Converting an out-of-range double is undefined: clamp first.  Rounded
+ * to the nearest nanosecond, so that a logarithm a few ulps off (10 * 2.0
+ * computed as 19.999...) gives the same timeout everywhere. */
 static uint64_t to_ns(double ns)
 {
 	if (ns >= 18446744073709549568.0)
 		return UINT64_MAX;
-	return ns > 0.0 ? (uint64_t)ns : 0;
+	return ns > 0.0 ? (uint64_t)(ns + 0.5) : 0;
 }
 
 static uint64_t min_timeout(const struct xg_core *c, size_t n)
 {
-	double scale = n > 10 ? log10((double)n) : 1.0;
+	double scale = n > 10 ? xg_log10((double)n) : 1.0;
 
 	return to_ns((double)c->cfg.suspicion_mult * scale *
 		     (double)c->cfg.probe_interval_ns);
@@ -79,8 +81,8 @@ uint64_t xg_suspicion_timeout(const struct xg_suspicion *s)
 
 	if (confirms >= s->k)
 		return s->min_ns;
-	cut = (double)span * log((double)confirms + 1.0) /
-	      log((double)s->k + 1.0);
+	cut = (double)span * xg_ln((double)confirms + 1.0) /
+	      xg_ln((double)s->k + 1.0);
 	if (cut >= (double)span)
 		return s->min_ns;
 	return s->max_ns - to_ns(cut);

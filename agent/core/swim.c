@@ -10,6 +10,7 @@
  * timestamp from a slow path can never make a timer fire twice.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,6 +127,10 @@ int xg_core_new(struct xg_core **out, const struct xg_core_config *cfg,
 	c->cfg.name = c->name;
 	c->io = *io;
 	c->now_ns = now_ns;
+	c->keys[0].id = cfg->key_id;
+	memcpy(c->keys[0].probe, cfg->probe_key, sizeof(c->keys[0].probe));
+	memcpy(c->keys[0].mac, cfg->gossip_key, sizeof(c->keys[0].mac));
+	c->nkeys = 1;
 	err = xg_members_init(&c->members);
 	if (!err)
 		err = add_self(c, cfg, now_ns);
@@ -212,6 +217,7 @@ void xg_core_tick(struct xg_core *c, uint64_t now_ns)
 	}
 	pushpull_tick(c, now_ns);
 	xg_members_reap(c, now_ns);
+	xg_gossip_urgent_flush(c, now_ns);
 }
 
 uint64_t xg_core_next_deadline(const struct xg_core *c)
@@ -273,7 +279,49 @@ int xg_core_on_packet(struct xg_core *c, const struct xg_addr *from,
 	err = dispatch(c, from, buf, len, rx_ns);
 	if (err && err != -ENOMEM)
 		c->stats.rx_bad++;
+	xg_gossip_urgent_flush(c, c->now_ns);
 	return err;
+}
+
+int xg_core_set_keys(struct xg_core *c, const struct xg_core_key *keys,
+		     size_t n)
+{
+	size_t i, j;
+
+	if (!c || !keys || n == 0 || n > XG_CORE_MAX_KEYS)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (keys[i].id == keys[j].id)
+				return -EINVAL;
+	memcpy(c->keys, keys, n * sizeof(*keys));
+	c->nkeys = n;
+	c->cfg.key_id = keys[0].id;
+	memcpy(c->cfg.probe_key, keys[0].probe, sizeof(c->cfg.probe_key));
+	memcpy(c->cfg.gossip_key, keys[0].mac, sizeof(c->cfg.gossip_key));
+	return 0;
+}
+
+const struct xg_core_key *xg_key_for(const struct xg_core *c, const void *buf,
+				     size_t len)
+{
+	uint8_t id;
+	size_t i;
+
+	if (len < sizeof(struct xg_hdr))
+		return NULL;
+	id = ((const uint8_t *)buf)[offsetof(struct xg_hdr, key_id)];
+	for (i = 0; i < c->nkeys; i++)
+		if (c->keys[i].id == id)
+			return &c->keys[i];
+	return NULL;
+}
+
+void xg_core_suspected_notice(struct xg_core *c, uint64_t now_ns)
+{
+	now_ns = advance(c, now_ns);
+	xg_buddy_notice(c, 0, now_ns);
+	xg_gossip_urgent_flush(c, now_ns);
 }
 
 /* --- leave and metadata ------------------------------------------------- */

@@ -77,8 +77,12 @@ struct xg_core_config {
 	const uint8_t *meta;
 	uint16_t       meta_len;
 
+	/* The primary key: signs everything this node sends.  key_id goes
+	 * into every header; xg_core_set_keys() installs more keys that
+	 * verify (a keyring rotation). */
 	uint8_t probe_key[16];  /* SipHash key for probe MACs */
 	uint8_t gossip_key[16]; /* SipHash key for GOSSIP/STATE MACs */
+	uint8_t key_id;
 
 	uint64_t probe_interval_ns;   /* default 1 s */
 	uint64_t probe_timeout_ns;    /* default 500 ms */
@@ -95,6 +99,14 @@ struct xg_core_config {
 	unsigned lhm_max;             /* local health cap 0..64; default 8 */
 	unsigned suspicion_max_mult;  /* max/min suspicion, 1..64; default 6 */
 	unsigned suspicion_expected_confirms; /* K 0..7; 0: suspicion_mult-2 */
+};
+
+/* One key of the keyring as the core uses it. */
+#define XG_CORE_MAX_KEYS 16
+struct xg_core_key {
+	uint8_t id;         /* the header's key_id */
+	uint8_t probe[16];  /* PING/ACK/PING-REQ/NACK MAC */
+	uint8_t mac[16];    /* GOSSIP/STATE MAC */
 };
 
 /* Fills every field with the LAN defaults above (keys zeroed). */
@@ -148,6 +160,18 @@ uint64_t xg_core_next_deadline(const struct xg_core *core);
  * (already counted in rx_bad). */
 int xg_core_on_packet(struct xg_core *core, const struct xg_addr *from,
 		      const void *buf, size_t len, uint64_t rx_ns);
+
+/* Replace the keys: keys[0] becomes the primary (it signs from now on,
+ * and its id is stamped into headers); a packet is verified with the key
+ * its header's key_id names, among all n.  -EINVAL for n == 0, more than
+ * XG_CORE_MAX_KEYS, or two keys with one id. */
+int xg_core_set_keys(struct xg_core *core, const struct xg_core_key *keys,
+		     size_t n);
+
+/* The XDP program answered PINGs flagged XG_F_SUSPECTED for us (the
+ * Lifeguard buddy system, seen by the kernel rather than by us): someone
+ * suspects this node.  Refute, exactly as for such a PING received here. */
+void xg_core_suspected_notice(struct xg_core *core, uint64_t now_ns);
 
 /* Full state for a TCP push/pull: a complete STATE payload (header,
  * updates, MAC), without the 4-byte frame length.  flags: XG_F_JOIN and/or

@@ -19,6 +19,7 @@
 #include "net/ifaddr.h"
 #include "net/sockaddr.h"
 #include "util/keys.h"
+#include "util/memtrim.h"
 #include "util/log.h"
 #include "util/version.h"
 
@@ -436,6 +437,20 @@ static int setup_services(struct xg_agent *a)
 	return err;
 }
 
+/* Startup code (option parsing, the BPF object's ELF and BTF, key
+ * derivation) is not run again; util/memtrim.h says why and how its pages
+ * are given back. */
+static void trim_startup_memory(void)
+{
+	long n = xg_trim_code_pages();
+
+	if (n < 0)
+		xg_debug("memory: cannot trim code pages: %s", strerror((int)-n));
+	else
+		xg_debug("memory: code mappings trimmed, %ld KiB of address "
+			 "range", n / 1024);
+}
+
 static int setup(struct xg_agent *a)
 {
 	struct xg_keys keys;
@@ -547,6 +562,7 @@ int xg_agent_run(const struct xg_agent_config *cfg)
 		err = setup(a);
 	if (!err) {
 		a->ran = true;
+		trim_startup_memory();
 		xg_agent_after_wakeup(a); /* arms the first timer */
 	}
 	while (!err && !xg_loop_stopped(a->loop)) {

@@ -51,6 +51,7 @@ struct xg_agent_xdp {
 	uint64_t            hb_last_ns; /* last heartbeat written, 0: none */
 	uint64_t            hb_count, hb_errors;
 	bool                hb_failing; /* the last write failed (logged) */
+	uint64_t            suspected_seen; /* xg_xdp_suspected_pings() read */
 };
 
 struct xg_agent {

@@ -4,8 +4,8 @@
  * interface, open the loader, load the probe key, write the heartbeat from
  * the loop, answer `xgossipctl xdp`, and let go on the way out.
  *
- * The heartbeat is a timerfd in the agent's own loop, the one that reads
- * the UDP socket: if that loop stops (SIGSTOP, a deadlock, a blocking
+ * The heartbeat is written by the agent's own loop, the one that reads
+ * the UDP socket, at every wakeup and from a timerfd when idle: if that loop stops (SIGSTOP, a deadlock, a blocking
  * call), the heartbeat stops with it and the kernel stops answering for
  * this node once the liveness window has passed.  A thread or a separate
  * process would keep beating for an agent that no longer works.
@@ -94,6 +94,25 @@ static void on_heartbeat(struct xg_watch *w, uint32_t events)
 	beat(a);
 }
 
+/* The loop's wake hook: beat first, before a backlog is worked off, so a
+ * starved agent that finally runs is answered for again at once; then pass
+ * on any suspicion the kernel saw in a flagged PING it answered. */
+static void on_wake(void *ctx)
+{
+	struct xg_agent *a = ctx;
+	uint64_t n;
+
+	if (!a->xdp.x)
+		return;
+	if (xg_xdp_heartbeat_is_cheap(a->xdp.x))
+		beat(a);
+	n = xg_xdp_suspected_pings(a->xdp.x);
+	if (n != a->xdp.suspected_seen) {
+		a->xdp.suspected_seen = n;
+		xg_core_suspected_notice(a->core, xg_now_mono_ns());
+	}
+}
+
 static int start_heartbeat(struct xg_agent *a)
 {
 	const struct itimerspec its = {
@@ -122,6 +141,8 @@ static int start_heartbeat(struct xg_agent *a)
 	/* The agent can answer from now on: say so without waiting a
 	 * period. */
 	beat(a);
+	a->xdp.suspected_seen = xg_xdp_suspected_pings(a->xdp.x);
+	xg_loop_set_wake_hook(a->loop, on_wake, a);
 	return 0;
 }
 
@@ -129,8 +150,10 @@ static void stop_heartbeat(struct xg_agent *a)
 {
 	if (a->xdp.hb_w.fd < 0)
 		return;
-	if (a->loop)
+	if (a->loop) {
+		xg_loop_set_wake_hook(a->loop, NULL, NULL);
 		(void)xg_loop_del(a->loop, &a->xdp.hb_w);
+	}
 	close(a->xdp.hb_w.fd);
 	a->xdp.hb_w.fd = -1;
 }

@@ -21,6 +21,8 @@ struct xg_loop {
 	int          epfd;
 	bool         stopped;
 	struct ready ready[LOOP_BATCH];
+	void       (*wake_fn)(void *ctx);
+	void        *wake_ctx;
 	size_t       nready;
 };
 
@@ -115,6 +117,8 @@ int xg_loop_run_once(struct xg_loop *l, int timeout_ms)
 		l->ready[i].events = evs[i].events;
 	}
 	l->nready = (size_t)n;
+	if (l->wake_fn)
+		l->wake_fn(l->wake_ctx);
 	sort_ready(l->ready, l->nready);
 	for (i = 0; i < l->nready; i++) {
 		struct xg_watch *w = l->ready[i].w;
@@ -124,6 +128,13 @@ int xg_loop_run_once(struct xg_loop *l, int timeout_ms)
 	}
 	l->nready = 0;
 	return 0;
+}
+
+void xg_loop_set_wake_hook(struct xg_loop *l, void (*fn)(void *ctx),
+			   void *ctx)
+{
+	l->wake_fn = fn;
+	l->wake_ctx = ctx;
 }
 
 void xg_loop_stop(struct xg_loop *l)

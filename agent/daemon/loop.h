@@ -32,6 +32,10 @@ int  xg_loop_mod(struct xg_loop *l, struct xg_watch *w, uint32_t events);
 int  xg_loop_del(struct xg_loop *l, struct xg_watch *w);
 /* Wait up to timeout_ms (-1: forever) and dispatch; 0 or -errno. */
 int  xg_loop_run_once(struct xg_loop *l, int timeout_ms);
+/* fn(ctx) runs at every wakeup, before any source is served: the first
+ * thing an agent that was stopped or starved does when it runs again. */
+void xg_loop_set_wake_hook(struct xg_loop *l, void (*fn)(void *ctx),
+			   void *ctx);
 void xg_loop_stop(struct xg_loop *l);
 bool xg_loop_stopped(const struct xg_loop *l);
 

@@ -123,6 +123,18 @@ int xg_stream_send(struct xg_stream *s, const void *payload, size_t len)
 	return xg_stream_commit(s, len);
 }
 
+int xg_stream_handshake(struct xg_stream *s)
+{
+	return s->ops->handshake ? s->ops->handshake(s) : 0;
+}
+
+uint32_t xg_stream_wait_events(const struct xg_stream *s, uint32_t wanted)
+{
+	uint32_t need = s->ops->wait_events ? s->ops->wait_events(s) : 0;
+
+	return need ? need : wanted;
+}
+
 bool xg_stream_write_pending(const struct xg_stream *s)
 {
 	return s->woff < s->wlen;

@@ -26,11 +26,20 @@ struct xg_stream;
 
 /* The transport under the framing.  read/write return a byte count > 0,
  * 0 for end of stream (read only), -EAGAIN when the socket is not ready,
- * or another -errno.  close releases transport state (not the fd). */
+ * or another -errno.  close releases transport state (not the fd).
+ *
+ * The last two are optional (NULL for plain TCP).  A transport with a
+ * handshake (TLS) runs it from read and write as needed, and then a read
+ * may wait for the socket to become writable or a write for it to become
+ * readable: wait_events says which (EPOLLIN or EPOLLOUT) after a -EAGAIN,
+ * 0 when the transport is not blocked.  handshake advances the handshake
+ * without moving any data: 0 once done, -EAGAIN, or -errno. */
 struct xg_stream_ops {
-	ssize_t (*read)(struct xg_stream *s, void *buf, size_t len);
-	ssize_t (*write)(struct xg_stream *s, const void *buf, size_t len);
-	void    (*close)(struct xg_stream *s);
+	ssize_t  (*read)(struct xg_stream *s, void *buf, size_t len);
+	ssize_t  (*write)(struct xg_stream *s, const void *buf, size_t len);
+	void     (*close)(struct xg_stream *s);
+	int      (*handshake)(struct xg_stream *s);
+	uint32_t (*wait_events)(const struct xg_stream *s);
 };
 
 /* Plain read/write on the socket. */
@@ -75,10 +84,23 @@ int      xg_stream_send(struct xg_stream *s, const void *payload, size_t len);
 int  xg_stream_flush(struct xg_stream *s);
 bool xg_stream_write_pending(const struct xg_stream *s);
 
+/* Drive the transport's handshake (a client must, when it has nothing to
+ * send).  0 once done (at once for plain TCP), -EAGAIN, or -errno: for TLS
+ * -EACCES when a certificate was refused, -EPROTO for other failures. */
+int xg_stream_handshake(struct xg_stream *s);
+
+/* The epoll events to wait for after a -EAGAIN: `wanted` (what the owner
+ * is waiting to do) unless the transport is blocked on the other
+ * direction, e.g. a TLS read that must first write handshake bytes. */
+uint32_t xg_stream_wait_events(const struct xg_stream *s, uint32_t wanted);
+
 /* Read towards the next frame.  1 with *payload / *len set (valid until
  * the next call), -EAGAIN when more bytes are needed, -EMSGSIZE for a
  * frame over max_frame, -ECONNRESET if the peer closed mid-frame,
- * -ENODATA if it closed cleanly between frames, or -errno. */
+ * -ENODATA if it closed cleanly between frames, or -errno.
+ * After a frame, call again until -EAGAIN before waiting on the socket: a
+ * transport (TLS) may already hold the next frame's bytes in its own
+ * buffer, where epoll cannot see them. */
 int xg_stream_recv(struct xg_stream *s, const uint8_t **payload, size_t *len);
 
 /* The part of the incoming frame received so far (its length prefix

@@ -8,20 +8,35 @@
 #include <string.h>
 
 #include <openssl/digest.h>
+#include <openssl/err.h>
 #include <openssl/hkdf.h>
 #include <openssl/sha.h>
 
 const char xg_dev_secret[] = "xgossip-insecure-development-secret-do-not-use";
 
-static int hkdf_label(const void *secret, size_t len, const char *label,
-		      uint8_t out[16])
+int xg_hkdf_sha256(uint8_t *out, size_t out_len, const void *ikm,
+		   size_t ikm_len, const void *salt, size_t salt_len,
+		   const void *info, size_t info_len)
+{
+	if (!HKDF(out, out_len, EVP_sha256(), ikm, ikm_len, salt, salt_len,
+		  info, info_len)) {
+		/* Leave nothing on this thread's error queue for TLS code that
+		 * reads it later. */
+		ERR_clear_error();
+		return -EIO;
+	}
+	return 0;
+}
+
+int xg_hkdf_label(const void *secret, size_t len, const char *label,
+		  uint8_t *out, size_t out_len)
 {
 	static const uint8_t salt[] = "xgossip v1";
 
-	if (!HKDF(out, 16, EVP_sha256(), secret, len, salt, sizeof(salt) - 1,
-		  (const uint8_t *)label, strlen(label)))
-		return -EIO;
-	return 0;
+	if (!secret || len == 0)
+		return -EINVAL;
+	return xg_hkdf_sha256(out, out_len, secret, len, salt, sizeof(salt) - 1,
+			      label, strlen(label));
 }
 
 int xg_keys_derive(const void *secret, size_t len, struct xg_keys *out)
@@ -30,9 +45,9 @@ int xg_keys_derive(const void *secret, size_t len, struct xg_keys *out)
 
 	if (!secret || len == 0)
 		return -EINVAL;
-	err = hkdf_label(secret, len, "probe mac", out->probe);
+	err = xg_hkdf_label(secret, len, "probe mac", out->probe, 16);
 	if (!err)
-		err = hkdf_label(secret, len, "gossip mac", out->gossip);
+		err = xg_hkdf_label(secret, len, "gossip mac", out->gossip, 16);
 	return err;
 }
 

@@ -27,6 +27,19 @@ struct xg_keys {
 /* 0 or -EINVAL (empty secret) / -EIO (crypto failure). */
 int xg_keys_derive(const void *secret, size_t len, struct xg_keys *out);
 
+/* RFC 5869 HKDF with SHA-256: out_len bytes (at most 255 * 32) from ikm,
+ * salt and info.  0, or -EIO when BoringSSL refuses (out_len too large). */
+int xg_hkdf_sha256(uint8_t *out, size_t out_len, const void *ikm,
+		   size_t ikm_len, const void *salt, size_t salt_len,
+		   const void *info, size_t info_len);
+
+/* The one derivation every xgossip key comes from: HKDF-SHA256 with the
+ * fixed salt "xgossip v1" and the label as info.  A new kind of key gets a
+ * new label, never a new salt, so one secret stays one key tree.  0, -EINVAL
+ * (empty secret) or -EIO. */
+int xg_hkdf_label(const void *secret, size_t len, const char *label,
+		  uint8_t *out, size_t out_len);
+
 /* First 8 bytes (big-endian) of SHA-256("xgossip cluster " || name). */
 uint64_t xg_cluster_id(const char *name);
 

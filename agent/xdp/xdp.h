@@ -38,10 +38,11 @@ const char *xg_xdp_mode_str(enum xg_xdp_mode m);
 
 #define XG_XDP_PIN_ROOT        "/sys/fs/bpf/xgossip"
 #define XG_XDP_BPFFS           "/sys/fs/bpf"
-/* docs/XDP.md: 20 heartbeats at the daemon's 100 ms, about the shortest
- * suspicion timeout of a small cluster. */
+/* docs/XDP.md: about the shortest suspicion timeout of a small cluster.
+ * The heartbeat is stored at every wakeup of the agent's loop; the timer
+ * below only covers a loop with nothing to do, 8 beats per window. */
 #define XG_XDP_LIVENESS_DEFAULT_NS (2000ULL * 1000 * 1000)
-#define XG_XDP_HEARTBEAT_INTERVAL_NS (100ULL * 1000 * 1000)
+#define XG_XDP_HEARTBEAT_INTERVAL_NS (250ULL * 1000 * 1000)
 
 struct xg_xdp_opts {
 	const char      *ifname;    /* interface; or NULL and ifindex */
@@ -90,9 +91,17 @@ int xg_xdp_set_keys(struct xg_xdp *x, const uint8_t primary[16],
 int xg_xdp_clear_keys(struct xg_xdp *x);
 
 /* The agent is alive and working at now_mono_ns (CLOCK_MONOTONIC).  Call
- * every XG_XDP_HEARTBEAT_INTERVAL_NS from the loop that also reads the
- * socket, so a hung loop stops the heartbeat.  One map update (syscall). */
-int xg_xdp_heartbeat(struct xg_xdp *x, uint64_t now_mono_ns);
+ * at every wakeup of the loop that also reads the socket, and at least
+ * every XG_XDP_HEARTBEAT_INTERVAL_NS, so a hung loop stops the heartbeat.
+ * A store into the mmapped map; a map update (syscall) where the kernel
+ * would not map it (xg_xdp_heartbeat_is_cheap() tells which). */
+int  xg_xdp_heartbeat(struct xg_xdp *x, uint64_t now_mono_ns);
+bool xg_xdp_heartbeat_is_cheap(const struct xg_xdp *x);
+
+/* How many PINGs flagged XG_F_SUSPECTED the program has answered since the
+ * maps were created (a counter kept across agent restarts: compare with an
+ * earlier reading).  0 when the notice map could not be mapped. */
+uint64_t xg_xdp_suspected_pings(const struct xg_xdp *x);
 
 /* Message id id16 was authenticated and accepted at now_ns: the program
  * drops further copies of PUSH / PULL_SYNC with this id. */

@@ -26,6 +26,7 @@ enum xg_xdp_map_idx {
 	XG_MI_HEARTBEAT,
 	XG_MI_SEEN,
 	XG_MI_STATS,
+	XG_MI_NOTICE,
 	XG_MI_COUNT,
 };
 
@@ -41,6 +42,10 @@ struct xg_xdp {
 	int                  fd[XG_MI_COUNT];  /* owned by skel */
 	struct xg_bpf_config cfg;              /* as last written */
 	bool                 fresh_pins;       /* this open created the pins */
+	/* The mmapped heartbeat and notice maps (NULL if mmap failed: the
+	 * heartbeat then falls back to a map update). */
+	volatile uint64_t             *hb_mem;
+	const volatile struct xg_bpf_notice *notice_mem;
 	char                 err[256];
 };
 

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -32,6 +33,7 @@ const char *const xg_xdp_map_names[XG_MI_COUNT] = {
 	[XG_MI_HEARTBEAT] = XG_MAP_HEARTBEAT,
 	[XG_MI_SEEN]      = XG_MAP_SEEN,
 	[XG_MI_STATS]     = XG_MAP_STATS,
+	[XG_MI_NOTICE]    = XG_MAP_NOTICE,
 };
 
 static struct bpf_map *skel_map(struct xgossip_bpf *skel, int i)
@@ -42,6 +44,7 @@ static struct bpf_map *skel_map(struct xgossip_bpf *skel, int i)
 	case XG_MI_HEARTBEAT: return skel->maps.xg_heartbeat;
 	case XG_MI_SEEN:      return skel->maps.xg_seen;
 	case XG_MI_STATS:     return skel->maps.xg_stats;
+	case XG_MI_NOTICE:    return skel->maps.xg_notice;
 	}
 	return NULL;
 }
@@ -330,6 +333,43 @@ static int locate(struct xg_xdp *x, const struct xg_xdp_opts *o, char *err,
 	return 0;
 }
 
+/* The heartbeat is written at every wakeup of the agent's loop and the
+ * notice read as often: as plain memory they cost nothing.  Without the
+ * mappings (a kernel that refuses them) the heartbeat is a map update from
+ * the heartbeat timer, and kernel-answered suspicions go unnoticed until
+ * gossip brings them. */
+static void map_memory(struct xg_xdp *x)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	void *p;
+
+	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 x->fd[XG_MI_HEARTBEAT], 0);
+	if (p == MAP_FAILED)
+		xg_warn("xdp: cannot map %s: %s", XG_MAP_HEARTBEAT,
+			strerror(errno));
+	else
+		x->hb_mem = p;
+	p = mmap(NULL, page, PROT_READ, MAP_SHARED, x->fd[XG_MI_NOTICE], 0);
+	if (p == MAP_FAILED)
+		xg_warn("xdp: cannot map %s: %s", XG_MAP_NOTICE,
+			strerror(errno));
+	else
+		x->notice_mem = p;
+}
+
+static void unmap_memory(struct xg_xdp *x)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	if (x->hb_mem)
+		munmap((void *)x->hb_mem, page);
+	if (x->notice_mem)
+		munmap((void *)x->notice_mem, page);
+	x->hb_mem = NULL;
+	x->notice_mem = NULL;
+}
+
 static int open_checked(struct xg_xdp *x, const struct xg_xdp_opts *o,
 			char *err, size_t errlen)
 {
@@ -387,6 +427,7 @@ static int open_checked(struct xg_xdp *x, const struct xg_xdp_opts *o,
 
 	for (i = 0; i < XG_MI_COUNT; i++)
 		x->fd[i] = bpf_map__fd(skel_map(x->skel, i));
+	map_memory(x);
 	/* Fresh maps start zeroed (port 0 = pass everything); reused ones
 	 * were primed above.  Either way, now say who we are. */
 	r = xg_sync_write_config(x->fd[XG_MI_CONFIG], &x->cfg);
@@ -474,6 +515,7 @@ static void release(struct xg_xdp *x, bool detach, bool unpin)
 {
 	int err;
 
+	unmap_memory(x);
 	if (x->skel && x->fd[XG_MI_HEARTBEAT] >= 0) {
 		err = xg_sync_write_heartbeat(x->fd[XG_MI_HEARTBEAT], 0);
 		if (err)

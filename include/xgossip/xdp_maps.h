@@ -26,6 +26,7 @@
 #define XG_MAP_HEARTBEAT "xg_heartbeat"
 #define XG_MAP_SEEN      "xg_seen"
 #define XG_MAP_STATS     "xg_stats"
+#define XG_MAP_NOTICE    "xg_notice"
 
 #define XG_XDP_PROG_NAME "xgossip_xdp"
 
@@ -72,6 +73,16 @@ struct xg_bpf_keys {
 
 /* xg_seen: LRU hash, key = message id, value = CLOCK_MONOTONIC ns at which
  * the agent, having authenticated the message, inserted it. */
+/* The program's messages to the agent, one entry, mmapped by the agent
+ * (BPF_F_MMAPABLE) so that reading it costs no system call.
+ * suspected_pings counts the PINGs flagged XG_F_SUSPECTED that the kernel
+ * answered: their prober suspects this node, and the agent must refute
+ * (the Lifeguard buddy system) although it never saw the PING. */
+struct xg_bpf_notice {
+	__u64 suspected_pings;
+	__u64 last_suspected_ns; /* bpf_ktime_get_ns() of the last one */
+};
+
 struct xg_bpf_seen_key {
 	__u8 id[16];
 };

@@ -937,13 +937,77 @@ static void test_seen_ids(void **state)
 static void test_agent_maps_read_only_to_program(void **state)
 {
 	struct bpf_map *maps[] = { skel->maps.xg_config, skel->maps.xg_keys,
-				   skel->maps.xg_heartbeat, skel->maps.xg_seen };
+				   skel->maps.xg_seen };
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 		assert_true(bpf_map__map_flags(maps[i]) & BPF_F_RDONLY_PROG);
 	assert_false(bpf_map__map_flags(skel->maps.xg_stats) & BPF_F_RDONLY_PROG);
+	/* The heartbeat is mapped writable by the agent, which the kernel
+	 * allows only without BPF_F_RDONLY_PROG. */
+	assert_false(bpf_map__map_flags(skel->maps.xg_heartbeat) & BPF_F_RDONLY_PROG);
+}
+
+/* --- the buddy notice ---------------------------------------------------- */
+
+static __u64 suspected_pings(void)
+{
+	struct xg_bpf_notice n;
+	__u32 zero = 0;
+
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.xg_notice),
+					     &zero, &n), 0);
+	return n.suspected_pings;
+}
+
+static void run_ping(uint8_t flags, struct run *r)
+{
+	uint8_t payload[sizeof(struct xg_probe)], in[256];
+	struct xg_probe_msg m;
+	struct fspec s;
+	size_t len;
+
+	ping_msg(&m);
+	m.flags = flags;
+	encode_ping(&m, key_primary, payload);
+	spec_init(&s, 4, payload, sizeof(payload));
+	len = build_frame(&s, in);
+	run_frame(in, len, r);
+}
+
+/* A PING flagged XG_F_SUSPECTED that the kernel answers must still reach
+ * the agent as news (Lifeguard's buddy system): the program counts it in
+ * xg_notice.  Unflagged PINGs, and flagged ones it passes up (the agent
+ * sees those itself), do not count. */
+static void test_suspected_notice(void **state)
+{
+	struct run r;
+	__u64 before;
+
+	(void)state;
+	baseline();
+	before = suspected_pings();
+	run_ping(XG_F_SUSPECTED, &r);
+	check_outcome(&r, XDP_TX, STAT_OFF(ping_answered));
+	assert_int_equal(suspected_pings(), before + 1);
+	/* The ACK carries no flag. */
+	assert_int_equal(r.out[r.out_len - sizeof(struct xg_probe) +
+			       offsetof(struct xg_hdr, flags)], 0);
+
+	run_ping(0, &r);
+	check_outcome(&r, XDP_TX, STAT_OFF(ping_answered));
+	assert_int_equal(suspected_pings(), before + 1);
+
+	put_heartbeat(0);
+	run_ping(XG_F_SUSPECTED, &r);
+	check_outcome(&r, XDP_PASS, STAT_OFF(ping_stale_heartbeat));
+	assert_int_equal(suspected_pings(), before + 1);
+
+	/* The agent maps both the notice and the heartbeat. */
+	assert_true(bpf_map__map_flags(skel->maps.xg_notice) & BPF_F_MMAPABLE);
+	assert_false(bpf_map__map_flags(skel->maps.xg_notice) & BPF_F_RDONLY_PROG);
+	assert_true(bpf_map__map_flags(skel->maps.xg_heartbeat) & BPF_F_MMAPABLE);
 }
 
 /* --- setup --------------------------------------------------------------- */
@@ -1021,6 +1085,7 @@ int main(void)
 		cmocka_unit_test(test_other_types_pass),
 		cmocka_unit_test(test_seen_ids),
 		cmocka_unit_test(test_agent_maps_read_only_to_program),
+		cmocka_unit_test(test_suspected_notice),
 	};
 	struct CMUnitTest tests[N_ANSWERED + N_FAULTS +
 				sizeof(fixed) / sizeof(fixed[0])];

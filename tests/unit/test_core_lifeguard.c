@@ -322,6 +322,90 @@ static void refutes_raise(void **state)
 	oc_stop(&o);
 }
 
+/* True if some GOSSIP recorded since the last oc_clear() went to host and
+ * carried our ALIVE at inc. */
+static bool refutation_sent_to(const struct onecore *o, unsigned host,
+			       uint32_t inc)
+{
+	struct xg_addr to;
+	size_t k;
+
+	oc_addr(&to, host);
+	for (k = 0; k < o->nsent; k++) {
+		const struct oc_pkt *p = &o->sent[k];
+		uint32_t got = 0;
+
+		if (!xg_addr_equal(&p->to, &to) || p->data[3] != XG_T_GOSSIP)
+			continue;
+		if (oc_gossip_mentions(o, p, OC_SELF_ID, XG_S_ALIVE, &got) > 0 &&
+		    got == inc)
+			return true;
+	}
+	return false;
+}
+
+/* A refutation leaves with the packet that caused it, not at the next
+ * gossip round: a starved agent may not get another chance in time.  It
+ * goes to the accuser first, and to gossip_nodes others. */
+static void refutation_is_sent_at_once(void **state)
+{
+	struct onecore o;
+	struct xg_update_msg u;
+	struct xg_probe_msg ping = {
+		.type = XG_T_PING,
+		.flags = XG_F_SUSPECTED,
+		.seq = 9,
+		.sender_id = 52,
+		.target_id = OC_SELF_ID,
+	};
+	struct xg_addr from;
+	uint64_t now = SECOND;
+	uint32_t inc;
+	int i;
+
+	(void)state;
+	start_peers(&o, NULL, 8);
+	o.core->next_probe_ns = UINT64_MAX;
+	o.core->next_gossip_ns = UINT64_MAX; /* no round would run */
+	for (i = 0; i < 100 && xg_dissem_len(o.core); i++)
+		xg_dissem_drop(o.core, o.core->dissem.q[0]);
+
+	/* Learned by gossip: accused by 53. */
+	oc_clear(&o);
+	inc = xg_core_self(o.core)->incarnation;
+	oc_update(&u, XG_SUSPECT, OC_SELF_ID, inc, 53);
+	memcpy(u.name, "self", 5);
+	oc_addr(&u.addr, 1);
+	assert_int_equal(oc_gossip(&o, &u, 1, now), 0);
+	assert_int_equal(xg_core_self(o.core)->incarnation, inc + 1);
+	assert_true(refutation_sent_to(&o, 53, inc + 1));
+	assert_true(oc_count_sent(&o, XG_T_GOSSIP) >=
+		    1 + o.cfg.gossip_nodes);
+
+	/* The buddy system: a flagged PING from 52. */
+	for (i = 0; i < 100 && xg_dissem_len(o.core); i++)
+		xg_dissem_drop(o.core, o.core->dissem.q[0]);
+	oc_clear(&o);
+	oc_addr(&from, 52);
+	assert_int_equal(oc_probe(&o, &ping, &from, now), 0);
+	assert_int_equal(xg_core_self(o.core)->incarnation, inc + 2);
+	assert_true(refutation_sent_to(&o, 52, inc + 2));
+
+	/* The kernel answered the flagged PING and told us (no accuser). */
+	for (i = 0; i < 100 && xg_dissem_len(o.core); i++)
+		xg_dissem_drop(o.core, o.core->dissem.q[0]);
+	oc_clear(&o);
+	xg_core_suspected_notice(o.core, now);
+	assert_int_equal(xg_core_self(o.core)->incarnation, inc + 3);
+	assert_int_equal(oc_count_sent(&o, XG_T_GOSSIP), o.cfg.gossip_nodes);
+	/* Not again while our ALIVE is still spreading. */
+	oc_clear(&o);
+	xg_core_suspected_notice(o.core, now);
+	assert_int_equal(xg_core_self(o.core)->incarnation, inc + 3);
+	assert_int_equal(oc_count_sent(&o, XG_T_GOSSIP), 0);
+	oc_stop(&o);
+}
+
 /* Every ACK in time takes one off, down to zero and no further. */
 static void acks_lower_to_zero(void **state)
 {
@@ -1057,6 +1141,7 @@ int main(void)
 		cmocka_unit_test(missing_nacks_raise),
 		cmocka_unit_test(nack_rules),
 		cmocka_unit_test(refutes_raise),
+		cmocka_unit_test(refutation_is_sent_at_once),
 		cmocka_unit_test(acks_lower_to_zero),
 		cmocka_unit_test(capped_at_max),
 		cmocka_unit_test(scales_probe_timing),

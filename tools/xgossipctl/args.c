@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_tls.h"
 #include "core/swim.h"
 #include "util/duration.h"
 #include "util/tags.h"
@@ -22,6 +23,7 @@ static const struct {
 	{ "tags",    CTL_CMD_TAGS },
 	{ "monitor", CTL_CMD_MONITOR },
 	{ "xdp",     CTL_CMD_XDP },
+	{ "tls",     CTL_CMD_TLS },
 };
 
 const char *ctl_cmd_name(enum ctl_cmd c)
@@ -37,6 +39,8 @@ const char *ctl_cmd_name(enum ctl_cmd c)
 	case CTL_CMD_TAGS_DEL: return "tags del";
 	case CTL_CMD_MONITOR:  return "monitor";
 	case CTL_CMD_XDP:      return "xdp";
+	case CTL_CMD_TLS:      return "tls";
+	case CTL_CMD_TLS_INIT: return "tls init";
 	}
 	return "?";
 }
@@ -161,13 +165,21 @@ static int take_word(struct ctl_opts *o, const char *w, bool *seen_help_word,
 				     "\"%s\" (want set or del)", w);
 		return 0;
 	}
+	if (o->cmd == CTL_CMD_TLS) {
+		if (strcmp(w, "init") != 0)
+			return usage(err, errlen, "unknown tls subcommand "
+				     "\"%s\" (want init)", w);
+		o->cmd = CTL_CMD_TLS_INIT;
+		return 0;
+	}
 	o->args[o->nargs++] = w;
 	return 0;
 }
 
 /* Rules that need the whole command line. */
 static int check(struct ctl_opts *o, const char *output, const char *timeout,
-		 const char *events, char *err, size_t errlen)
+		 const char *events, const char *dir, const char *days,
+		 char *err, size_t errlen)
 {
 	size_t i;
 	int e;
@@ -191,6 +203,8 @@ static int check(struct ctl_opts *o, const char *output, const char *timeout,
 		return usage(err, errlen, "no command given");
 	case CTL_CMD_TAGS:
 		return usage(err, errlen, "tags needs a subcommand: set or del");
+	case CTL_CMD_TLS:
+		return usage(err, errlen, "tls needs a subcommand: init");
 	default:
 		break;
 	}
@@ -204,6 +218,8 @@ static int check(struct ctl_opts *o, const char *output, const char *timeout,
 		return usage(err, errlen, "--status wants alive, suspect, dead "
 			     "or left, not \"%s\"", o->status);
 	if (events && (e = split_events(o, events, err, errlen)))
+		return e;
+	if ((e = ctl_tls_check(o, dir, days, err, errlen)))
 		return e;
 
 	switch (o->cmd) {
@@ -229,6 +245,8 @@ static int check(struct ctl_opts *o, const char *output, const char *timeout,
 					     "want KEY=VALUE", o->args[i]);
 		}
 		return 0;
+	case CTL_CMD_TLS_INIT:
+		return 0; /* ctl_tls_check() had its operands */
 	case CTL_CMD_TAGS_DEL:
 		if (!o->nargs)
 			return usage(err, errlen, "tags del needs at least "
@@ -251,6 +269,7 @@ int ctl_parse_args(int argc, char **argv, const char *env_socket,
 		   struct ctl_opts *o, char *err, size_t errlen)
 {
 	const char *output = NULL, *timeout = NULL, *events = NULL, *val;
+	const char *dir = NULL, *days = NULL;
 	bool dashdash = false, help_word = false;
 	int i, r;
 
@@ -297,10 +316,12 @@ int ctl_parse_args(int argc, char **argv, const char *env_socket,
 		VALUE_OPT("--timeout", NULL, timeout)
 		VALUE_OPT("--status", NULL, o->status)
 		VALUE_OPT("--events", NULL, events)
+		VALUE_OPT("--dir", NULL, dir)
+		VALUE_OPT("--days", NULL, days)
 #undef VALUE_OPT
 		return usage(err, errlen, "unknown option \"%s\"", tok);
 	}
-	return check(o, output, timeout, events, err, errlen);
+	return check(o, output, timeout, events, dir, days, err, errlen);
 }
 
 void ctl_opts_free(struct ctl_opts *o)

@@ -32,6 +32,8 @@ enum ctl_cmd {
 	CTL_CMD_TAGS_DEL,
 	CTL_CMD_MONITOR,
 	CTL_CMD_XDP,
+	CTL_CMD_TLS,       /* "tls" without init: only for its --help */
+	CTL_CMD_TLS_INIT,  /* local: no agent involved (cmd_tls.h) */
 };
 
 enum ctl_output {
@@ -52,6 +54,8 @@ struct ctl_opts {
 	const char    **args;     /* operands after the command */
 	size_t          nargs;
 	char           *events_buf; /* owned storage behind events[] */
+	const char     *tls_dir;    /* tls init --dir */
+	unsigned        tls_days;   /* tls init --days */
 };
 
 /* The command's name as typed ("members", "tags set", ...). */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_tls.h"
 #include "conn.h"
 #include "help.h"
 #include "table.h"
@@ -303,6 +304,8 @@ int ctl_run(const struct ctl_opts *o, FILE *out, FILE *err)
 		ctl_help(out, o->cmd);
 		return CTL_EXIT_OK;
 	}
+	if (o->cmd == CTL_CMD_TLS_INIT)
+		return ctl_tls_init(o, out, err);
 	e = ctl_conn_open(&c, o->socket);
 	if (e) {
 		unreachable(err, o->socket, e);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "help.h"
 
+#include "cmd_tls.h"
+
 /* Paragraphs every page shares. */
 static const char global_options[] =
 "    These may appear anywhere on the command line.\n"
@@ -62,6 +64,8 @@ static const char overall[] =
 "    monitor [--events LIST]  print membership events until interrupted\n"
 "    xdp                      the XDP fast path: mode, interface, maps,\n"
 "                             kernel counters (or why it is off)\n"
+"    tls init NAME...         make the cluster CA and node certificates\n"
+"                             (local, no agent needed)\n"
 "    help [COMMAND]           show this page or a command's page\n"
 "\n"
 "    Run 'xgossipctl COMMAND --help' for the details of one command.\n"
@@ -287,10 +291,16 @@ void ctl_help(FILE *out, enum ctl_cmd cmd)
 		page = xdp_page;
 		examples = xdp_examples;
 		break;
+	case CTL_CMD_TLS:
+	case CTL_CMD_TLS_INIT:
+		page = ctl_tls_page;
+		examples = ctl_tls_examples;
+		break;
 	}
 	fputs(page, out);
 	/* A command with options of its own has printed OPTIONS already. */
-	fputs(cmd == CTL_CMD_MEMBERS || cmd == CTL_CMD_MONITOR
+	fputs(cmd == CTL_CMD_MEMBERS || cmd == CTL_CMD_MONITOR ||
+	      cmd == CTL_CMD_TLS || cmd == CTL_CMD_TLS_INIT
 	      ? "GLOBAL OPTIONS\n" : "OPTIONS\n", out);
 	fputs(global_options, out);
 	if (cmd == CTL_CMD_NONE)
@@ -306,5 +316,6 @@ void ctl_usage_hint(FILE *err, enum ctl_cmd cmd)
 	else
 		fprintf(err, "Try 'xgossipctl %s --help'.\n",
 			cmd == CTL_CMD_TAGS_SET || cmd == CTL_CMD_TAGS_DEL
-			? "tags" : ctl_cmd_name(cmd));
+			? "tags" : cmd == CTL_CMD_TLS_INIT
+			? "tls" : ctl_cmd_name(cmd));
 }

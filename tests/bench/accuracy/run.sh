@@ -22,6 +22,8 @@
 #                        16-node cluster per system; docs are not touched
 #   ACCURACY_SYSTEMS     which systems (default "serf xdp off")
 #   ACCURACY_PUBLISH=0|1 update docs/ (default: 1 for a full run of all)
+#   ACCURACY_CLUSTERS    "N TAG PHASES" specs, ';'-separated, instead of the
+#                        default clusters (e.g. "16 fp throttle"); not published
 #   ACCURACY_REPORT=1    run nothing: count, tabulate, plot (and publish)
 #                        again from the last run's logs in B/bench/accuracy/
 #   ACC_*                phase lengths, see phases.sh
@@ -78,6 +80,10 @@ else
 		# must not spoil the detection numbers.
 		CLUSTERS=("16 fp steady,stop,throttle,partition" "16 kill detect" "32 kill detect")
 		if [ "$SYSTEMS" = "serf xdp off" ]; then : "${ACCURACY_PUBLISH:=1}"; else : "${ACCURACY_PUBLISH:=0}"; fi
+	fi
+	if [ -n "${ACCURACY_CLUSTERS:-}" ]; then
+		IFS=';' read -r -a CLUSTERS <<<"$ACCURACY_CLUSTERS"
+		ACCURACY_PUBLISH=0
 	fi
 	: "${ACC_SLOW:=2}"
 	export ACC_STEADY_S ACC_BURSTS ACC_STALL_S ACC_QUOTAS ACC_THROTTLE_S ACC_PART_S
