@@ -7,6 +7,7 @@
  * simply a push/pull in both directions and needs no code of its own.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/core_internal.h"
@@ -86,4 +87,31 @@ int xg_core_state_merge(struct xg_core *c, const void *buf, size_t len,
 	}
 	c->stats.pushpulls++;
 	return err;
+}
+
+int xg_core_state_sender(const struct xg_core *c, const void *buf, size_t len,
+			 char *name, size_t cap)
+{
+	const struct xg_core_key *k;
+	struct xg_batch_reader r;
+	struct xg_update_msg u;
+	int err;
+
+	if (!c || !buf || !name || cap == 0)
+		return -EINVAL;
+	k = xg_key_for(c, buf, len);
+	if (!k)
+		return -EACCES;
+	err = xg_batch_open(&r, buf, len, k->mac, NULL);
+	if (err)
+		return err;
+	if (r.type != XG_T_STATE)
+		return -EPROTO;
+	while ((err = xg_batch_next(&r, &u)) == 1) {
+		if (u.node_id != r.sender_id)
+			continue;
+		snprintf(name, cap, "%s", u.name);
+		return 0;
+	}
+	return err < 0 ? err : -EBADMSG;
 }

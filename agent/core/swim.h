@@ -178,6 +178,13 @@ void xg_core_suspected_notice(struct xg_core *core, uint64_t now_ns);
  * XG_F_REPLY.  Returns the length or -ENOSPC if cap is too small. */
 ssize_t xg_core_state_encode(struct xg_core *core, uint8_t flags, void *buf,
 			     size_t cap);
+/* The name the sender of a STATE gives itself (its own update in it), for
+ * checking it against a TLS peer certificate.  0, -EACCES (bad MAC or
+ * unknown key), -EBADMSG (no update about the sender) or another decode
+ * error. */
+int xg_core_state_sender(const struct xg_core *core, const void *buf,
+			 size_t len, char *name, size_t cap);
+
 /* Upper bound of the size xg_core_state_encode() will need now. */
 size_t  xg_core_state_size(const struct xg_core *core);
 /* Merge a peer's STATE payload.  0 or negative errno on reject. */

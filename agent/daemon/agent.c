@@ -20,6 +20,7 @@
 #include "net/sockaddr.h"
 #include "util/keys.h"
 #include "util/memtrim.h"
+#include "daemon/agent_keys.h"
 #include "util/log.h"
 #include "util/version.h"
 
@@ -149,43 +150,6 @@ static int setup_name(struct xg_agent *a)
 	return 0;
 }
 
-static void warn_insecure(void)
-{
-	xg_warn("INSECURE: no --cluster-secret-file given: using the built-in "
-		"development secret");
-	xg_warn("INSECURE: anyone who can reach this port can forge probes "
-		"and membership updates for this cluster");
-	xg_warn("INSECURE: never run a production cluster without "
-		"--cluster-secret-file");
-}
-
-static int setup_keys(struct xg_agent *a, struct xg_keys *keys)
-{
-	uint8_t *secret = NULL;
-	size_t len = 0;
-	int err;
-
-	a->cluster_id = xg_cluster_id(a->cfg->cluster);
-	if (!a->cfg->secret_file) {
-		warn_insecure();
-		return xg_keys_derive(xg_dev_secret, strlen(xg_dev_secret), keys);
-	}
-	err = xg_secret_read(a->cfg->secret_file, &secret, &len);
-	if (err) {
-		xg_error("--cluster-secret-file %s: %s", a->cfg->secret_file,
-			 err == -EINVAL ? "the secret is shorter than 16 bytes" :
-			 strerror(-err));
-		return err;
-	}
-	err = xg_keys_derive(secret, len, keys);
-	memset(secret, 0, len);
-	free(secret);
-	if (err)
-		xg_error("cannot derive keys from the cluster secret: %s",
-			 strerror(-err));
-	return err;
-}
-
 static int setup_state(struct xg_agent *a)
 {
 	const char *dir = a->cfg->state_dir;
@@ -270,7 +234,7 @@ static void apply_timing(const struct xg_timing *t, struct xg_core_config *cc)
 		cc->suspicion_max_mult = t->suspicion_max_mult;
 }
 
-static int setup_core(struct xg_agent *a, const struct xg_keys *keys)
+static int setup_core(struct xg_agent *a)
 {
 	struct xg_core_config cc;
 	struct xg_core_io io = xg_agent_core_io_template;
@@ -290,12 +254,12 @@ static int setup_core(struct xg_agent *a, const struct xg_keys *keys)
 	cc.incarnation = a->saved_inc;
 	cc.meta = meta;
 	cc.meta_len = (uint16_t)mlen;
-	memcpy(cc.probe_key, keys->probe, sizeof(cc.probe_key));
-	memcpy(cc.gossip_key, keys->gossip, sizeof(cc.gossip_key));
 	io.ctx = a;
+	/* Created with no key; xg_agent_keys_apply() gives it the
+	 * keyring's before anything is sent. */
 	err = xg_core_new(&a->core, &cc, &io, xg_now_mono_ns());
-	memset(cc.probe_key, 0, sizeof(cc.probe_key));
-	memset(cc.gossip_key, 0, sizeof(cc.gossip_key));
+	if (!err)
+		err = xg_agent_keys_apply(a);
 	if (err)
 		xg_error("cannot create the protocol core: %s", strerror(-err));
 	return err;
@@ -320,6 +284,16 @@ static int setup_sockets(struct xg_agent *a)
 	err = xg_udp_open(a->udp, &a->cfg->bind);
 	if (err) {
 		xg_error("cannot bind UDP %s: %s", a->bind_text, strerror(-err));
+		return err;
+	}
+	/* A member sends a few packets a second (a probe, its ACKs, gossip
+	 * rounds), a joining cluster a few hundred; a flood from one address
+	 * must not take the agent's time from everyone else.  Probes the
+	 * kernel answers never get here. */
+	err = xg_ratelimit_new(&a->rl, XG_RX_RATE_PER_SOURCE,
+			       XG_RX_BURST_PER_SOURCE, XG_RX_RATE_SOURCES);
+	if (err) {
+		xg_error("cannot set up the rate limiter: %s", strerror(-err));
 		return err;
 	}
 	return add_watch(a, &a->udp_w, a->udp->fd, xg_agent_udp_event,
@@ -424,6 +398,10 @@ static int setup_services(struct xg_agent *a)
 		return err;
 	}
 	a->pp_open = true;
+	a->pp.tls = a->tls;
+	a->pp.serve_type = XG_T_KEYOP;
+	a->pp.serve = xg_agent_keys_serve;
+	a->pp.serve_ctx = a;
 	err = setup_timer_and_signals(a);
 	if (err) {
 		xg_error("cannot set up timer and signals: %s", strerror(-err));
@@ -453,16 +431,13 @@ static void trim_startup_memory(void)
 
 static int setup(struct xg_agent *a)
 {
-	struct xg_keys keys;
 	int err;
 
-	memset(&keys, 0, sizeof(keys));
+	a->cluster_id = xg_cluster_id(a->cfg->cluster);
 	xg_addr_format(&a->cfg->bind, a->bind_text, sizeof(a->bind_text));
 	err = setup_name(a);
 	if (!err)
 		err = setup_advertise(a);
-	if (!err)
-		err = setup_keys(a, &keys);
 	if (!err) {
 		err = xg_rng_seed(&a->rng);
 		if (err)
@@ -472,16 +447,19 @@ static int setup(struct xg_agent *a)
 	if (!err)
 		err = setup_state(a);
 	if (!err)
+		err = xg_agent_keys_setup(a);
+	if (!err)
+		err = xg_agent_tls_setup(a);
+	if (!err)
 		err = xg_loop_new(&a->loop);
 	if (!err)
 		err = setup_sockets(a);
 	if (!err)
-		err = setup_core(a, &keys);
+		err = setup_core(a);
 	if (!err)
 		err = setup_services(a);
 	if (!err)
-		err = xg_agent_xdp_setup(a, &keys);
-	memset(&keys, 0, sizeof(keys));
+		err = xg_agent_xdp_setup(a);
 	if (err)
 		return err;
 	log_start(a);
@@ -533,6 +511,9 @@ static void teardown(struct xg_agent *a, bool clean)
 	if (a->sd.path)
 		xg_statedir_close(&a->sd);
 	xg_tags_free(&a->tags);
+	xg_agent_tls_close(a);
+	xg_keyring_wipe(&a->keyring);
+	xg_ratelimit_free(a->rl);
 }
 
 int xg_agent_run(const struct xg_agent_config *cfg)

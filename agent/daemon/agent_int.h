@@ -23,6 +23,8 @@
 #include "util/keys.h"
 #include "util/rng.h"
 #include "util/tags.h"
+#include "net/ratelimit.h"
+#include "util/keyring.h"
 #include "xdp/xdp.h"
 
 /* The peers snapshot is rewritten at most this often: membership churn in
@@ -72,6 +74,14 @@ struct xg_agent {
 	struct xg_addr      advertise;
 	uint64_t            node_id;
 	uint64_t            cluster_id;
+	struct xg_keyring   keyring;    /* agent_keys.c */
+	struct xg_tls_ctx  *tls;        /* agent_tls.c; NULL: plain TCP */
+	uint64_t            rx_unsealed; /* UDP packets no key opened */
+	struct xg_ratelimit *rl;        /* per-source UDP limit (owned) */
+#define XG_RX_RATE_PER_SOURCE  1000  /* packets/s, each source address */
+#define XG_RX_BURST_PER_SOURCE 2000
+#define XG_RX_RATE_SOURCES     4096  /* addresses tracked (power of 2) */
+	uint64_t            rx_limited;  /* UDP packets over that limit */
 	uint32_t            saved_inc;
 	struct xg_tags      tags;
 	const char         *xdp_active; /* "native", "generic" or "off" */
@@ -107,7 +117,12 @@ struct xg_join_env xg_agent_join_env(struct xg_agent *a);
  * earlier agent of the instance left.  close() stops the heartbeat and
  * zeroes it; clean (a graceful exit) also detaches and unpins, otherwise
  * the pins stay for the next agent of the instance to take over. */
-int  xg_agent_xdp_setup(struct xg_agent *a, const struct xg_keys *keys);
+int  xg_agent_xdp_setup(struct xg_agent *a);
+/* agent_tls.c: TLS context from the flags (NULL under --insecure-dev);
+ * reload on SIGHUP keeps the old one if the new files do not load. */
+int  xg_agent_tls_setup(struct xg_agent *a);
+int  xg_agent_tls_reload(struct xg_agent *a);
+void xg_agent_tls_close(struct xg_agent *a);
 void xg_agent_xdp_close(struct xg_agent *a, bool clean);
 /* For the start log line: "xdp=native iface=eth0 prog_id=7" or
  * "xdp=off reason=...". */

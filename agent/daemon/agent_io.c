@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "daemon/agent_int.h"
+#include "daemon/agent_keys.h"
 #include "util/duration.h"
 #include "util/log.h"
 
@@ -23,12 +24,23 @@
 
 /* ---- core callbacks ---------------------------------------------------- */
 
+/* Probes go as the core signed them (the XDP program reads and answers
+ * them); everything else is sealed with the keyring's primary key. */
 static int io_send(void *ctx, const struct xg_addr *to, const void *buf,
 		   size_t len)
 {
 	struct xg_agent *a = ctx;
+	uint8_t sealed[XG_UDP_WIRE_MAX];
+	ssize_t n;
 
-	return xg_udp_send(a->udp, to, buf, len);
+	if (len >= sizeof(struct xg_hdr) &&
+	    xg_wire_is_probe(((const uint8_t *)buf)[offsetof(struct xg_hdr,
+							      type)]))
+		return xg_udp_send(a->udp, to, buf, len);
+	n = xg_agent_seal(a, buf, len, sealed, sizeof(sealed));
+	if (n < 0)
+		return (int)n;
+	return xg_udp_send(a->udp, to, sealed, (size_t)n);
 }
 
 static void io_event(void *ctx, const struct xg_event *ev)
@@ -86,9 +98,27 @@ static void on_datagram(void *ctx, const struct xg_addr *from,
 			const uint8_t *buf, size_t len, uint64_t rx_ns)
 {
 	struct xg_agent *a = ctx;
+	uint8_t inner[XG_UDP_RXBUF];
+	ssize_t n;
 
-	/* Rejections are counted by the core (rx_bad); logging each one
-	 * would hand a flood of junk a second target, the disk. */
+	/* Rejections are counted (rx_limited, rx_unsealed, the core's
+	 * rx_bad); logging each one would hand a flood of junk a second
+	 * target, the disk.  The limit comes first: it is the cheapest
+	 * check, and opening a sealed packet is the dearest. */
+	if (a->rl && !xg_ratelimit_allow(a->rl, from, rx_ns)) {
+		a->rx_limited++;
+		return;
+	}
+	if (len >= sizeof(struct xg_hdr) &&
+	    !xg_wire_is_probe(buf[offsetof(struct xg_hdr, type)])) {
+		n = xg_agent_open(a, buf, len, inner, sizeof(inner));
+		if (n < 0) {
+			a->rx_unsealed++;
+			return;
+		}
+		buf = inner;
+		len = (size_t)n;
+	}
 	(void)xg_core_on_packet(a->core, from, buf, len, rx_ns);
 }
 
@@ -162,8 +192,10 @@ void xg_agent_signal_event(struct xg_watch *w, uint32_t events)
 				   si.ssi_signo == SIGINT ? "SIGINT" : "SIGHUP";
 
 		if (si.ssi_signo == SIGHUP) {
-			xg_info("signal SIGHUP: configuration reload is not "
-				"supported yet; ignored");
+			/* Certificates are what operators renew; the rest of
+			 * the configuration needs a restart. */
+			xg_info("signal SIGHUP: reloading TLS certificates");
+			(void)xg_agent_tls_reload(a);
 			continue;
 		}
 		if (!a->leaving) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "daemon/agent_int.h"
+#include "daemon/agent_keys.h"
 #include "daemon/flags.h"
 #include "net/sockaddr.h"
 #include "util/log.h"
@@ -209,7 +210,7 @@ static void purge(struct xg_agent *a, const char *ifname, int ifindex)
 			msg);
 }
 
-int xg_agent_xdp_setup(struct xg_agent *a, const struct xg_keys *keys)
+int xg_agent_xdp_setup(struct xg_agent *a)
 {
 	const struct xg_addr *where = xg_agent_xdp_addr(&a->cfg->bind,
 							&a->advertise);
@@ -248,9 +249,9 @@ int xg_agent_xdp_setup(struct xg_agent *a, const struct xg_keys *keys)
 		a->xdp.x = NULL;
 		return give_up(a, err);
 	}
-	/* Key slot 0: the core signs with the one cluster key as slot 0
-	 * too.  A keyring rotation will pass the old key as secondary. */
-	err = xg_xdp_set_keys(a->xdp.x, keys->probe, 0, NULL, 0);
+	/* The keyring's primary signs ACKs; the secondary is accepted too,
+	 * so a rotation in progress is answered either way. */
+	err = xg_agent_keys_apply(a);
 	if (!err)
 		err = start_heartbeat(a);
 	if (err) {

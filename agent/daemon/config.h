@@ -67,7 +67,10 @@ struct xg_agent_config {
 	size_t            n_joins;
 	struct xg_tags    tags;          /* owned */
 	const char       *cluster;
-	const char       *secret_file;   /* NULL: insecure development secret */
+	const char       *secret_file;   /* one-key keyring from a secret */
+	const char       *keyring_file;  /* JSON array of base64 keys */
+	bool              insecure_dev;  /* allow the public dev key, no TLS */
+	const char       *tls_ca, *tls_cert, *tls_key;
 	const char       *state_dir;
 	const char       *control_path;
 	enum xg_log_level log_level;

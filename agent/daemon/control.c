@@ -96,6 +96,7 @@ static void client_kill(struct ctl_client *c, const char *why)
 	close(c->w.fd);
 	c->w.fd = -1;
 	ctl_orphan_join(c);
+	ctl_orphan_keys(c);
 	if (c->monitor)
 		ctl->nmonitors--;
 	ctl->nclients--;
@@ -171,7 +172,7 @@ static void client_update_watch(struct ctl_client *c)
 		 * replies are backed up; EPOLLHUP still reports a peer that
 		 * closes meanwhile. */
 		if (c->monitor ||
-		    (!c->join && out_pending(c) < XG_CTL_REPLY_BACKLOG &&
+		    (!ctl_waiting(c) && out_pending(c) < XG_CTL_REPLY_BACKLOG &&
 		     c->in_len <= XG_CTL_LINE_MAX))
 			mask |= EPOLLIN;
 	}
@@ -292,7 +293,7 @@ static void client_process(struct ctl_client *c)
 	if (c->in_process || c->dead)
 		return;
 	c->in_process = true;
-	while (!c->dead && !c->closing && !c->join && !c->monitor &&
+	while (!c->dead && !c->closing && !ctl_waiting(c) && !c->monitor &&
 	       out_pending(c) < XG_CTL_REPLY_BACKLOG) {
 		char *line, *nl;
 		size_t len;
@@ -336,7 +337,7 @@ static void client_finish(struct ctl_client *c)
 		return;
 	if (c->closing)
 		client_kill(c, "protocol error");
-	else if (c->rd_closed && !c->monitor && !c->join &&
+	else if (c->rd_closed && !c->monitor && !ctl_waiting(c) &&
 		 (!c->in_len || !memchr(c->in, '\n', c->in_len)))
 		client_kill(c, "end of input");
 }

@@ -446,6 +446,7 @@ static const struct command {
 	{ "tags-set", cmd_tags_set },
 	{ "tags-del", cmd_tags_del },
 	{ "monitor",  cmd_monitor },
+	{ "keys",     ctl_cmd_keys },
 };
 
 static json_object *parse_line(struct ctl_client *c, const char *line,

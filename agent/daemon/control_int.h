@@ -33,6 +33,7 @@
 #define XG_CTL_PRIO 2
 
 struct ctl_join;
+struct ctl_keys;
 
 struct ctl_client {
 	struct xg_watch     w;
@@ -47,6 +48,7 @@ struct ctl_client {
 	uint32_t            epoll_mask; /* what the loop watches now */
 
 	struct ctl_join    *join;       /* a join waiting for the agent */
+	struct ctl_keys    *keys;       /* a key change waiting for members */
 	bool                monitor;
 	uint32_t            event_mask; /* bit (1 << enum xg_event_type) */
 	bool                rd_closed;  /* the peer shut down its sending side */
@@ -93,5 +95,15 @@ void ctl_leave(struct xg_control *ctl);
 int  ctl_handle_line(struct ctl_client *c, const char *line, size_t len);
 /* The client is going away: a pending join must not call back into it. */
 void ctl_orphan_join(struct ctl_client *c);
+
+/* control_keys.c: the "keys" command, answered once the members have. */
+void ctl_cmd_keys(struct ctl_client *c, json_object *req);
+void ctl_orphan_keys(struct ctl_client *c);
+
+/* A request whose answer comes later holds up the client's next ones. */
+static inline bool ctl_waiting(const struct ctl_client *c)
+{
+	return c->join || c->keys;
+}
 
 #endif /* XGOSSIP_DAEMON_CONTROL_INT_H */

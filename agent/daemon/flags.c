@@ -127,13 +127,21 @@ void xg_flags_usage(FILE *out)
 "CLUSTER AND SECURITY\n"
 "    --cluster NAME           cluster name (default \"default\"); nodes of other\n"
 "                             clusters are ignored\n"
+"    --keyring-file PATH      the cluster's keys: a JSON array of base64 32-byte\n"
+"                             keys, the primary first (xgossipctl keys generate)\n"
 "    --cluster-secret-file PATH\n"
-"                             file holding the cluster secret (at least 16\n"
-"                             bytes, surrounding whitespace ignored); the probe\n"
-"                             and gossip MAC keys are derived from it.  Without\n"
-"                             it a built-in development secret is used: anyone\n"
-"                             can then forge membership.  Never run that way in\n"
-"                             production.\n"
+"                             or: a file holding a cluster secret (at least 16\n"
+"                             bytes, surrounding whitespace ignored) standing for\n"
+"                             a one-key keyring.  Either one only seeds the\n"
+"                             keyring kept in the state dir, which wins from then\n"
+"                             on (rotations with xgossipctl keys survive restarts)\n"
+"    --tls-ca PATH            cluster CA certificate(s), PEM; with --tls-cert and\n"
+"    --tls-cert PATH          --tls-key, every TCP stream (join, push/pull, key\n"
+"    --tls-key PATH           changes) is TLS 1.3 with both sides' certificates\n"
+"                             signed by the CA and matching the node names they\n"
+"                             claim (xgossipctl tls init).  Reloaded on SIGHUP.\n"
+"    --insecure-dev           run without keys (a public development key) and\n"
+"                             without TLS: for throwaway test clusters only\n"
 "\n"
 "FILES\n"
 "    --state-dir DIR          node id, last incarnation and known peers\n"
@@ -198,7 +206,7 @@ void xg_flags_usage(FILE *out)
 "                             one exits at once.  A clean exit detaches the XDP\n"
 "                             program and removes its pins; a crash leaves them\n"
 "                             for the next agent of the instance.\n"
-"    SIGHUP                   logged; configuration reload is not supported yet\n"
+"    SIGHUP                   reload the TLS certificate, key and CA files\n"
 "\n"
 "EXIT STATUS\n"
 "    0 after a graceful leave, 1 when the agent cannot start or fails, 2 for a\n"
@@ -220,7 +228,8 @@ enum {
 	OPT_PROBE_INTERVAL, OPT_PROBE_TIMEOUT, OPT_INDIRECT, OPT_GOSSIP_INTERVAL,
 	OPT_GOSSIP_NODES, OPT_SUSPICION, OPT_RETRANSMIT, OPT_PUSHPULL,
 	OPT_RECLAIM, OPT_LEAVE_TIMEOUT, OPT_XDP, OPT_XDP_INSTANCE,
-	OPT_LIVENESS, OPT_LHM_MAX, OPT_SUSPICION_MAX,
+	OPT_LIVENESS, OPT_LHM_MAX, OPT_SUSPICION_MAX, OPT_KEYRING,
+	OPT_INSECURE_DEV, OPT_TLS_CA, OPT_TLS_CERT, OPT_TLS_KEY,
 };
 
 static const struct option long_opts[] = {
@@ -231,6 +240,11 @@ static const struct option long_opts[] = {
 	{ "tag",                 required_argument, NULL, OPT_TAG },
 	{ "cluster",             required_argument, NULL, OPT_CLUSTER },
 	{ "cluster-secret-file", required_argument, NULL, OPT_SECRET },
+	{ "keyring-file",        required_argument, NULL, OPT_KEYRING },
+	{ "insecure-dev",        no_argument,       NULL, OPT_INSECURE_DEV },
+	{ "tls-ca",              required_argument, NULL, OPT_TLS_CA },
+	{ "tls-cert",            required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key",             required_argument, NULL, OPT_TLS_KEY },
 	{ "state-dir",           required_argument, NULL, OPT_STATE_DIR },
 	{ "control",             required_argument, NULL, OPT_CONTROL },
 	{ "log-level",           required_argument, NULL, OPT_LOG_LEVEL },
@@ -510,6 +524,21 @@ static enum xg_flags_result set_string(int c, const char *arg,
 	case OPT_SECRET:
 		cfg->secret_file = arg;
 		break;
+	case OPT_KEYRING:
+		cfg->keyring_file = arg;
+		break;
+	case OPT_INSECURE_DEV:
+		cfg->insecure_dev = true;
+		break;
+	case OPT_TLS_CA:
+		cfg->tls_ca = arg;
+		break;
+	case OPT_TLS_CERT:
+		cfg->tls_cert = arg;
+		break;
+	case OPT_TLS_KEY:
+		cfg->tls_key = arg;
+		break;
 	case OPT_STATE_DIR:
 		cfg->state_dir = arg;
 		break;
@@ -589,6 +618,13 @@ static enum xg_flags_result check_all(struct xg_agent_config *cfg, FILE *err)
 	}
 	if (cfg->has_advertise && cfg->advertise.port == 0)
 		cfg->advertise.port = cfg->bind.port;
+	if (cfg->secret_file && cfg->keyring_file)
+		return bad(err, "--keyring-file and --cluster-secret-file: give "
+			   "one source of keys");
+	if ((cfg->tls_ca || cfg->tls_cert || cfg->tls_key) &&
+	    !(cfg->tls_ca && cfg->tls_cert && cfg->tls_key))
+		return bad(err, "TLS needs all of --tls-ca, --tls-cert and "
+			   "--tls-key");
 	return XG_FLAGS_RUN;
 }
 

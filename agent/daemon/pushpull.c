@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -11,6 +12,7 @@
 #include "core/codec.h"
 #include "net/stream.h"
 #include "net/tcp.h"
+#include "net/tls.h"
 #include "util/log.h"
 
 /* Accepts taken per wakeup: enough to empty a burst of joins, few enough
@@ -19,6 +21,7 @@
 
 enum phase {
 	PH_CONNECTING, /* outgoing: waiting for connect() to finish */
+	PH_HANDSHAKE,  /* TLS handshake, both directions */
 	PH_SENDING,    /* outgoing: writing our STATE */
 	PH_RECEIVING,  /* reading theirs (both directions) */
 	PH_REPLYING,   /* incoming: writing our reply */
@@ -31,6 +34,10 @@ struct xg_pp_conn {
 	struct xg_addr     peer;
 	enum phase         phase;
 	bool               outgoing, join;
+	char               tls_err[160]; /* why TLS failed, for the log */
+	/* An outgoing request (xg_pp_request) rather than a push/pull. */
+	xg_pp_reply_fn     reply_fn;
+	char               expect[XG_NAME_MAX]; /* "" : any member */
 	uint32_t           events;
 	xg_pp_done_fn      done;
 	void              *ctx;
@@ -41,8 +48,8 @@ const char *xg_pp_strerror(int err)
 {
 	switch (err) {
 	case -ETIMEDOUT:    return "timed out";
-	case -EACCES:       return "authentication failed (different cluster "
-				   "secret?)";
+	case -EACCES:       return "authentication failed (certificate from "
+				   "another CA, or different cluster keys?)";
 	case -EPROTO:       return "not an xgossip STATE or another cluster";
 	case -EXDEV:        return "another cluster";
 	case -EBADMSG:      return "malformed STATE";
@@ -53,6 +60,8 @@ const char *xg_pp_strerror(int err)
 	case -EBUSY:        return "too many push/pulls at once";
 	case -ENOBUFS:      return "push/pull memory budget exhausted";
 	case -ECANCELED:    return "agent shutting down";
+	case -EPERM:        return "peer certificate does not name the node "
+				   "it claims to be";
 	}
 	return strerror(-err);
 }
@@ -80,8 +89,27 @@ static void conn_finish(struct xg_pp_conn *c, int err)
 	char addr[XG_ADDR_STRLEN];
 	void *ctx = c->ctx;
 	bool outgoing = c->outgoing;
+	xg_pp_reply_fn reply_fn;
 
-	if (err) {
+	if (c->st.transport && !c->tls_err[0])
+		snprintf(c->tls_err, sizeof(c->tls_err), "%s",
+			 xg_tls_last_error(&c->st));
+
+	if (err == -EACCES || err == -EPERM) {
+		/* Someone without the cluster's credentials, or with a
+		 * certificate for another node: the operator must hear of
+		 * it. */
+		pp->stats.failed++;
+		if (err == -EACCES)
+			pp->stats.tls_refused++;
+		else
+			pp->stats.name_mismatch++;
+		xg_warn("pushpull %s peer=%s refused: %s%s%s",
+			outgoing ? "out" : "in",
+			xg_addr_format(&peer, addr, sizeof(addr)),
+			xg_pp_strerror(err), c->tls_err[0] ? ": " : "",
+			c->tls_err);
+	} else if (err) {
 		pp->stats.failed++;
 		xg_debug("pushpull %s peer=%s failed: %s",
 			 outgoing ? "out" : "in",
@@ -94,15 +122,21 @@ static void conn_finish(struct xg_pp_conn *c, int err)
 	}
 	/* Everything is released before the callback runs: it may start new
 	 * exchanges and must find the slot free. */
+	reply_fn = c->reply_fn;
 	conn_free(c);
 	if (done)
 		done(ctx, &peer, err);
+	if (reply_fn && err)
+		reply_fn(ctx, &peer, err, NULL, 0);
 }
 
 static int want(struct xg_pp_conn *c, uint32_t events)
 {
 	int err;
 
+	/* TLS may need the other direction first (a read that must write
+	 * handshake bytes). */
+	events = xg_stream_wait_events(&c->st, events);
 	if (c->events == events)
 		return 0;
 	err = xg_loop_mod(c->pp->loop, &c->w, events);
@@ -172,8 +206,15 @@ static int check_partial(struct xg_pp_conn *c)
 		return 0;
 	if (xg_peek_header(data, len, &type, &cluster))
 		return -EPROTO;
-	if (type != XG_T_STATE || cluster != cfg->cluster_id)
+	if (cluster != cfg->cluster_id)
 		return -EPROTO;
+	if (c->reply_fn)
+		return 0; /* the reply's checks are its reader's */
+	if (type != XG_T_STATE && !(c->pp->serve && type == c->pp->serve_type))
+		return -EPROTO;
+	/* A request is small: only STATE may be large. */
+	if (type != XG_T_STATE && declared > XG_PP_REQUEST_MAX)
+		return -EMSGSIZE;
 	return 0;
 }
 
@@ -185,6 +226,54 @@ static size_t buffered_total(const struct xg_pp *pp)
 	for (c = pp->conns; c; c = c->next)
 		total += xg_stream_rx_buffered(&c->st);
 	return total;
+}
+
+/* With TLS, the certificate must name the node the STATE speaks for:
+ * a member's certificate does not let it pose as another member. */
+static int check_peer_name(struct xg_pp_conn *c, const uint8_t *frame,
+			   size_t len)
+{
+	char name[XG_NAME_MAX];
+	int err;
+
+	if (!c->st.transport)
+		return 0;
+	err = xg_core_state_sender(c->pp->core, frame, len, name,
+				   sizeof(name));
+	if (err)
+		return err;
+	if (xg_tls_peer_is(&c->st, name))
+		return 0;
+	snprintf(c->tls_err, sizeof(c->tls_err), "claims \"%.63s\"", name);
+	return -EPERM;
+}
+
+/* A request other than STATE: the server writes the one reply frame. */
+static void serve_request(struct xg_pp_conn *c, const uint8_t *frame,
+			  size_t len)
+{
+	struct xg_pp *pp = c->pp;
+	uint8_t *p;
+	ssize_t n;
+	int err;
+
+	if (!pp->serve) {
+		conn_finish(c, -EPROTO);
+		return;
+	}
+	p = xg_stream_reserve(&c->st, XG_PP_REQUEST_MAX);
+	if (!p) {
+		conn_finish(c, -ENOMEM);
+		return;
+	}
+	n = pp->serve(pp->serve_ctx, frame, len, p, XG_PP_REQUEST_MAX);
+	err = n < 0 ? (int)n : xg_stream_commit(&c->st, (size_t)n);
+	if (err) {
+		conn_finish(c, err);
+		return;
+	}
+	c->phase = PH_REPLYING;
+	step_write(c);
 }
 
 static void step_read(struct xg_pp_conn *c)
@@ -206,7 +295,24 @@ static void step_read(struct xg_pp_conn *c)
 		conn_finish(c, err);
 		return;
 	}
-	err = xg_core_state_merge(c->pp->core, frame, len, xg_now_mono_ns());
+	if (c->reply_fn) {
+		/* Our request's answer: hand it over, then we are done. */
+		xg_pp_reply_fn fn = c->reply_fn;
+
+		c->reply_fn = NULL;
+		fn(c->ctx, &c->peer, 0, frame, len);
+		conn_finish(c, 0);
+		return;
+	}
+	if (len > sizeof(struct xg_hdr) &&
+	    frame[offsetof(struct xg_hdr, type)] != XG_T_STATE) {
+		serve_request(c, frame, len);
+		return;
+	}
+	err = check_peer_name(c, frame, len);
+	if (!err)
+		err = xg_core_state_merge(c->pp->core, frame, len,
+					  xg_now_mono_ns());
 	if (err || c->outgoing) {
 		conn_finish(c, err);
 		return;
@@ -220,6 +326,73 @@ static void step_read(struct xg_pp_conn *c)
 	step_write(c);
 }
 
+/* After the handshake the outgoing side speaks first; the incoming one
+ * reads at once, in case the peer's frame came with the handshake's last
+ * flight (TLS holds it where epoll cannot see it). */
+static void step_handshake(struct xg_pp_conn *c)
+{
+	int err = xg_stream_handshake(&c->st);
+
+	if (err == -EAGAIN) {
+		err = want(c, EPOLLIN);
+		if (err)
+			conn_finish(c, err);
+		return;
+	}
+	if (!err && c->expect[0] && !xg_tls_peer_is(&c->st, c->expect)) {
+		snprintf(c->tls_err, sizeof(c->tls_err),
+			 "certificate is not for \"%.63s\"", c->expect);
+		err = -EPERM;
+	}
+	if (!err && c->outgoing && !c->reply_fn)
+		err = queue_state(c, c->join ? XG_F_JOIN : 0);
+	if (err) {
+		conn_finish(c, err);
+		return;
+	}
+	if (c->outgoing) {
+		c->phase = PH_SENDING;
+		step_write(c);
+		return;
+	}
+	c->phase = PH_RECEIVING;
+	err = want(c, EPOLLIN);
+	if (err) {
+		conn_finish(c, err);
+		return;
+	}
+	step_read(c);
+}
+
+/* Plain TCP goes straight on; TLS first shakes hands. */
+static void connected(struct xg_pp_conn *c)
+{
+	int err = 0;
+
+	if (c->pp->tls) {
+		err = xg_tls_attach(&c->st, c->pp->tls, !c->outgoing);
+		if (err) {
+			conn_finish(c, err);
+			return;
+		}
+		c->phase = PH_HANDSHAKE;
+		step_handshake(c);
+		return;
+	}
+	if (c->outgoing) {
+		if (!c->reply_fn)
+			err = queue_state(c, c->join ? XG_F_JOIN : 0);
+		if (err) {
+			conn_finish(c, err);
+			return;
+		}
+		c->phase = PH_SENDING;
+		step_write(c);
+		return;
+	}
+	c->phase = PH_RECEIVING;
+}
+
 static void conn_event(struct xg_watch *w, uint32_t events)
 {
 	struct xg_pp_conn *c = (struct xg_pp_conn *)((char *)w -
@@ -231,14 +404,14 @@ static void conn_event(struct xg_watch *w, uint32_t events)
 		err = xg_tcp_connect_result(c->st.fd);
 		if (!err && (events & (EPOLLERR | EPOLLHUP)))
 			err = -ECONNRESET;
-		if (!err)
-			err = queue_state(c, c->join ? XG_F_JOIN : 0);
 		if (err) {
 			conn_finish(c, err);
 			return;
 		}
-		c->phase = PH_SENDING;
-		step_write(c);
+		connected(c);
+		return;
+	case PH_HANDSHAKE:
+		step_handshake(c);
 		return;
 	case PH_SENDING:
 	case PH_REPLYING:
@@ -314,7 +487,7 @@ static void listen_event(struct xg_watch *w, uint32_t events)
 			pp->stats.failed++;
 			continue;
 		}
-		c->phase = PH_RECEIVING;
+		connected(c);
 	}
 }
 
@@ -375,6 +548,39 @@ int xg_pp_start(struct xg_pp *pp, const struct xg_addr *to, bool join,
 	c->phase = PH_CONNECTING;
 	c->done = done;
 	c->ctx = ctx;
+	return 0;
+}
+
+int xg_pp_request(struct xg_pp *pp, const struct xg_addr *to,
+		  const char *expect_name, const void *frame, size_t len,
+		  xg_pp_reply_fn fn, void *ctx)
+{
+	struct xg_pp_conn *c;
+	int fd, err;
+
+	if (!fn || !frame || len > XG_PP_REQUEST_MAX)
+		return -EINVAL;
+	if (pp->nconns >= XG_PP_MAX_CONNS)
+		return -EBUSY;
+	fd = xg_tcp_connect(to);
+	if (fd < 0)
+		return fd;
+	c = conn_new(pp, fd, to, EPOLLOUT);
+	if (!c)
+		return -errno;
+	/* Queued now, written once connected (and shaken hands). */
+	err = xg_stream_send(&c->st, frame, len);
+	if (err) {
+		conn_free(c);
+		return err;
+	}
+	pp->stats.connects++;
+	c->outgoing = true;
+	c->phase = PH_CONNECTING;
+	c->reply_fn = fn;
+	c->ctx = ctx;
+	if (expect_name)
+		snprintf(c->expect, sizeof(c->expect), "%s", expect_name);
 	return 0;
 }
 

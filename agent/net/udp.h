@@ -23,6 +23,10 @@
 /* Larger than anything a conforming peer sends (XG_UDP_MAX), so an
  * oversized datagram shows up as truncated instead of being cut silently. */
 #define XG_UDP_RXBUF  2048
+/* What we send at most: a packet of XG_UDP_MAX plus the AEAD's nonce and
+ * tag (40 bytes), with room to spare; under 1452, the IPv6 UDP payload of
+ * a 1500-byte MTU. */
+#define XG_UDP_WIRE_MAX (XG_UDP_MAX + 48)
 #define XG_UDP_SOCKBUF (4u << 20)
 
 struct xg_udp_stats {
@@ -42,7 +46,7 @@ struct xg_udp_txq {
 	socklen_t               tolen[XG_UDP_TXQ];
 	uint16_t                len[XG_UDP_TXQ];
 	struct sockaddr_storage to[XG_UDP_TXQ];
-	uint8_t                 buf[XG_UDP_TXQ][XG_UDP_MAX];
+	uint8_t                 buf[XG_UDP_TXQ][XG_UDP_WIRE_MAX];
 };
 
 struct xg_udp {

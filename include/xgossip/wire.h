@@ -30,6 +30,7 @@ enum xg_type {
 	XG_T_NACK          = 4,
 	XG_T_GOSSIP        = 5,
 	XG_T_STATE         = 6,
+	XG_T_KEYOP         = 7,  /* TCP: keyring change/query, and its reply */
 	XG_T_PUSH          = 16,
 	XG_T_PUSH_ACK      = 17,
 	XG_T_PULL_SYNC     = 18,
@@ -143,6 +144,22 @@ struct xg_msg_hdr {
 	__be64 sender_id;
 };
 
+/* KEYOP (TCP, inside TLS): one keyring operation asked of one member by
+ * the member an operator ran `xgossipctl keys` against; the answer is a
+ * KEYOP with XG_F_REPLY.  hdr.len is 0 (the TCP frame length carries the
+ * size).  A reply to "list" is followed by count 32-byte keys, the primary
+ * at index primary.  Both end with a MAC (SipHash-2-4, the gossip MAC key
+ * of the keyring key hdr.key_id names) over everything before it. */
+struct xg_keyop {
+	struct xg_hdr hdr;
+	__u8   op;        /* 0 list, 1 install, 2 use, 3 remove */
+	__u8   count;     /* reply: keys that follow */
+	__u8   primary;   /* reply: index of the primary among them */
+	__u8   reserved;
+	__be32 status;    /* reply: 0, or the positive errno of the failure */
+	__u8   key[32];   /* request: the key (zeros for list) */
+};
+
 #define XG_UDP_MAX     1400            /* largest UDP payload we send */
 #define XG_STATE_MAX   (16u << 20)     /* largest STATE frame we accept */
 #define XG_GOSSIP_MAX_UPDATES 255
@@ -155,5 +172,6 @@ XG_STATIC_ASSERT(sizeof(struct xg_update) == 48, "xg_update must be 48 bytes");
 XG_STATIC_ASSERT(sizeof(struct xg_gossip_hdr) == 32, "xg_gossip_hdr must be 32 bytes");
 XG_STATIC_ASSERT(sizeof(struct xg_state_hdr) == 32, "xg_state_hdr must be 32 bytes");
 XG_STATIC_ASSERT(sizeof(struct xg_msg_hdr) == 40, "xg_msg_hdr must be 40 bytes");
+XG_STATIC_ASSERT(sizeof(struct xg_keyop) == 56, "xg_keyop must be 56 bytes");
 
 #endif /* XGOSSIP_WIRE_H */

@@ -44,6 +44,7 @@
 : "${XG_POLL:=0.2}"            # seconds between two looks at the logs
 : "${XG_KEEP:=0}"              # 1: keep the temp dir (logs) after the run
 : "${XG_VERBOSE:=0}"
+: "${XG_TLS:=1}"              # 1: every agent gets a certificate (TLS); 0: --insecure-dev
 
 XG_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -209,6 +210,24 @@ xg_new_runid() {
 	done
 }
 
+# xg_tls_init DIR NAME...: a CA (made once per DIR) and certificates for
+# the names, with xgossipctl tls init.
+xg_tls_init() {
+	local dir=$1 out; shift
+	out=$("$XG_BIN/xgossipctl" tls init --dir "$dir" "$@" 2>&1) ||
+		xg_fail "xgossipctl tls init: $out"
+}
+
+# xg_tls_install DIR NAME DEST: NAME's certificate, key and DIR's CA into
+# DEST as cert.pem, key.pem, ca.pem (what xg_start_node passes).
+xg_tls_install() {
+	mkdir -p "$3" &&
+		install -m 0644 "$1/ca.pem" "$3/ca.pem" &&
+		install -m 0644 "$1/$2.pem" "$3/cert.pem" &&
+		install -m 0600 "$1/$2-key.pem" "$3/key.pem" ||
+		xg_fail "cannot install the certificate of $2 into $3"
+}
+
 # xg_net_create N: the bridge and N node namespaces, fully addressed.
 xg_net_create() {
 	local n=$1 i j hub err
@@ -258,6 +277,14 @@ xg_net_create() {
 	for ((i = 1; i <= n; i++)); do
 		install -m 0600 "$XG_TMP/secret" "$(xg_dir "$i")/secret"
 	done
+	# A cluster CA and a certificate per node name: every stream is TLS
+	# in the tests as in production (XG_TLS=0: --insecure-dev instead).
+	if [ "$XG_TLS" = 1 ]; then
+		xg_tls_init "$XG_TMP/tls" $(for ((i = 1; i <= n; i++)); do xg_name "$i"; done)
+		for ((i = 1; i <= n; i++)); do
+			xg_tls_install "$XG_TMP/tls" "$(xg_name "$i")" "$(xg_dir "$i")/tls"
+		done
+	fi
 	xg_debug "network $XG_RUNID: $n nodes"
 }
 
@@ -333,11 +360,15 @@ xg_start_node() {
 	elif [ "${join[0]:-}" = - ]; then
 		join=()
 	fi
+	local sec=(--insecure-dev)
+	[ "$XG_TLS" = 1 ] && sec=(--tls-ca "$d/tls/ca.pem" --tls-cert "$d/tls/cert.pem"
+		--tls-key "$d/tls/key.pem")
 	local cmd=("$XG_BIN/xgossipd"
 		--name "$(xg_name "$i")"
 		--bind "$(xg_addr "$i")"
 		--cluster "$XG_CLUSTER"
 		--cluster-secret-file "$d/secret"
+		"${sec[@]}"
 		--state-dir "$d/state"
 		--control "$(xg_sock "$i")"
 		--log-level "$XG_LOG_LEVEL"

@@ -286,7 +286,6 @@ static void live_setup(void)
 struct fixture {
 	struct xg_agent_config cfg;
 	struct xg_agent        a;
-	struct xg_keys         keys;
 };
 
 static void fixture_init(struct fixture *f, enum xg_xdp_mode mode,
@@ -303,7 +302,8 @@ static void fixture_init(struct fixture *f, enum xg_xdp_mode mode,
 	f->a.cluster_id = 0x0102030405060708ULL;
 	f->a.node_id = 0x00000000000000d1ULL;
 	f->a.xdp.hb_w.fd = -1;
-	memset(f->keys.probe, 0x5a, sizeof(f->keys.probe));
+	assert_int_equal(xg_keyring_from_secret(&f->a.keyring,
+						"unit test cluster secret", 24), 0);
 	assert_int_equal(xg_loop_new(&f->a.loop), 0);
 }
 
@@ -347,7 +347,7 @@ static void test_generic_heartbeat_and_clean_close(void **state)
 	(void)state;
 	NEED_LIVE();
 	fixture_init(&f, XG_XDP_GENERIC, IP_A, IP_A);
-	assert_int_equal(xg_agent_xdp_setup(&f.a, &f.keys), 0);
+	assert_int_equal(xg_agent_xdp_setup(&f.a), 0);
 	assert_non_null(f.a.xdp.x);
 	assert_string_equal(f.a.xdp_active, "generic");
 	assert_int_equal(attached_count(), 1);
@@ -402,7 +402,7 @@ static void test_crash_close_then_off_purges(void **state)
 	/* A wildcard bind: the interface is found by the advertised
 	 * address. */
 	fixture_init(&f, XG_XDP_AUTO, "0.0.0.0", IP_A);
-	assert_int_equal(xg_agent_xdp_setup(&f.a, &f.keys), 0);
+	assert_int_equal(xg_agent_xdp_setup(&f.a), 0);
 	assert_non_null(f.a.xdp.x);
 	assert_string_equal(xg_xdp_ifname(f.a.xdp.x), IFA);
 	/* A failure exit keeps the pins for the next agent. */
@@ -414,7 +414,7 @@ static void test_crash_close_then_off_purges(void **state)
 
 	/* --xdp off removes them. */
 	fixture_init(&f, XG_XDP_OFF, IP_A, IP_A);
-	assert_int_equal(xg_agent_xdp_setup(&f.a, &f.keys), 0);
+	assert_int_equal(xg_agent_xdp_setup(&f.a), 0);
 	assert_null(f.a.xdp.x);
 	assert_false(exists(pin_dir));
 	assert_int_equal(attached_count(), 0);
@@ -434,7 +434,7 @@ static void test_auto_falls_back_named_mode_fails(void **state)
 	NEED_LIVE();
 	/* No interface holds this address. */
 	fixture_init(&f, XG_XDP_AUTO, "198.18.1.99", "198.18.1.99");
-	assert_int_equal(xg_agent_xdp_setup(&f.a, &f.keys), 0);
+	assert_int_equal(xg_agent_xdp_setup(&f.a), 0);
 	assert_null(f.a.xdp.x);
 	assert_string_equal(f.a.xdp_active, "off");
 	assert_non_null(strstr(f.a.xdp.reason,
@@ -445,12 +445,12 @@ static void test_auto_falls_back_named_mode_fails(void **state)
 	fixture_free(&f);
 
 	fixture_init(&f, XG_XDP_NATIVE, "198.18.1.99", "198.18.1.99");
-	assert_true(xg_agent_xdp_setup(&f.a, &f.keys) < 0);
+	assert_true(xg_agent_xdp_setup(&f.a) < 0);
 	assert_null(f.a.xdp.x);
 	fixture_free(&f);
 
 	fixture_init(&f, XG_XDP_GENERIC, "198.18.1.99", "198.18.1.99");
-	assert_true(xg_agent_xdp_setup(&f.a, &f.keys) < 0);
+	assert_true(xg_agent_xdp_setup(&f.a) < 0);
 	fixture_free(&f);
 	assert_int_equal(attached_count(), 0);
 }
@@ -463,7 +463,7 @@ static void test_native_start_line(void **state)
 	(void)state;
 	NEED_LIVE();
 	fixture_init(&f, XG_XDP_NATIVE, IP_A, IP_A);
-	assert_int_equal(xg_agent_xdp_setup(&f.a, &f.keys), 0);
+	assert_int_equal(xg_agent_xdp_setup(&f.a), 0);
 	assert_string_equal(f.a.xdp_active, "native");
 	snprintf(want, sizeof(want), "xdp=native iface=" IFA " prog_id=%u",
 		 xg_xdp_prog_id(f.a.xdp.x));

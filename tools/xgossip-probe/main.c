@@ -11,13 +11,17 @@
 
 #include "report.h"
 #include "run.h"
+#include "util/keyring.h"
 #include "util/keys.h"
 #include "util/rng.h"
 #include "xdp/probe_args.h"
 
-static int load_key(const struct xg_probe_args *a, uint8_t key[16])
+/* The probe key of the keyring the agents derive from the same secret
+ * file (--cluster-secret-file): its primary, and that key's id. */
+static int load_key(const struct xg_probe_args *a, uint8_t key[16],
+		    uint8_t *key_id)
 {
-	struct xg_keys keys;
+	struct xg_keyring kr;
 	uint8_t *secret = NULL;
 	size_t len = 0;
 	int err;
@@ -29,15 +33,16 @@ static int load_key(const struct xg_probe_args *a, uint8_t key[16])
 					 strerror(-err));
 		return err;
 	}
-	err = xg_keys_derive(secret, len, &keys);
+	err = xg_keyring_from_secret(&kr, secret, len);
 	memset(secret, 0, len);
 	free(secret);
 	if (err) {
 		fprintf(stderr, "xgossip-probe: deriving keys: %s\n", strerror(-err));
 		return err;
 	}
-	memcpy(key, keys.probe, 16);
-	memset(&keys, 0, sizeof(keys));
+	memcpy(key, xg_keyring_primary(&kr)->probe, 16);
+	*key_id = xg_keyring_primary(&kr)->id;
+	xg_keyring_wipe(&kr);
 	return 0;
 }
 
@@ -61,7 +66,7 @@ int main(int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	s.args = &a;
 	s.cluster_id = xg_cluster_id(a.cluster);
-	if (load_key(&a, s.key))
+	if (load_key(&a, s.key, &s.key_id))
 		return XG_PROBE_EXIT_FAIL;
 	s.sender_id = a.sender_id;
 	if (!s.sender_id) {

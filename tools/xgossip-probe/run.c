@@ -117,6 +117,7 @@ static unsigned send_batch(struct engine *e, unsigned n)
 	for (i = 0; i < n; i++) {
 		struct xg_probe_msg m = {
 			.type = XG_T_PING,
+			.key_id = e->s->key_id,
 			.cluster_id = e->s->cluster_id,
 			.seq = e->next_seq + i,
 			.sender_id = e->s->sender_id,

@@ -30,6 +30,7 @@ struct probe_result {
 struct probe_setup {
 	const struct xg_probe_args *args;
 	uint8_t  key[16];
+	uint8_t  key_id;
 	uint64_t cluster_id;
 	uint64_t sender_id;
 };
