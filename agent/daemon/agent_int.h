@@ -82,6 +82,7 @@ struct xg_agent {
 #define XG_RX_BURST_PER_SOURCE 2000
 #define XG_RX_RATE_SOURCES     4096  /* addresses tracked (power of 2) */
 	uint64_t            rx_limited;  /* UDP packets over that limit */
+	uint64_t            trimmed_after; /* push/pulls done at the last trim */
 	uint32_t            saved_inc;
 	struct xg_tags      tags;
 	const char         *xdp_active; /* "native", "generic" or "off" */

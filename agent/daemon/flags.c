@@ -527,9 +527,6 @@ static enum xg_flags_result set_string(int c, const char *arg,
 	case OPT_KEYRING:
 		cfg->keyring_file = arg;
 		break;
-	case OPT_INSECURE_DEV:
-		cfg->insecure_dev = true;
-		break;
 	case OPT_TLS_CA:
 		cfg->tls_ca = arg;
 		break;
@@ -588,6 +585,9 @@ static enum xg_flags_result one_opt(int c, const char *arg,
 		return set_xdp(arg, cfg, err);
 	case OPT_XDP_INSTANCE:
 		return set_xdp_instance(arg, cfg, err);
+	case OPT_INSECURE_DEV: /* takes no value */
+		cfg->insecure_dev = true;
+		return XG_FLAGS_RUN;
 	default:
 		return set_string(c, arg, cfg, err);
 	}

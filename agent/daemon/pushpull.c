@@ -339,6 +339,10 @@ static void step_handshake(struct xg_pp_conn *c)
 			conn_finish(c, err);
 		return;
 	}
+	if (!err)
+		xg_debug("pushpull %s tls handshake done%s",
+			 c->outgoing ? "out" : "in",
+			 xg_tls_resumed(&c->st) ? " (resumed)" : "");
 	if (!err && c->expect[0] && !xg_tls_peer_is(&c->st, c->expect)) {
 		snprintf(c->tls_err, sizeof(c->tls_err),
 			 "certificate is not for \"%.63s\"", c->expect);
@@ -370,7 +374,13 @@ static void connected(struct xg_pp_conn *c)
 	int err = 0;
 
 	if (c->pp->tls) {
-		err = xg_tls_attach(&c->st, c->pp->tls, !c->outgoing);
+		char key[XG_ADDR_STRLEN];
+
+		/* Keyed by address: a resumed handshake skips both
+		 * certificates (net/tls_session.c). */
+		xg_addr_format(&c->peer, key, sizeof(key));
+		err = xg_tls_attach_peer(&c->st, c->pp->tls, !c->outgoing,
+					 c->outgoing ? key : NULL);
 		if (err) {
 			conn_finish(c, err);
 			return;

@@ -207,6 +207,7 @@ static void tls_close(struct xg_stream *s)
 	}
 	SSL_free(c->ssl);
 	SSL_CTX_free(c->ctx);
+	X509_free(c->leaf);
 	free(c);
 	s->transport = NULL;
 }
@@ -220,6 +221,12 @@ static const struct xg_stream_ops tls_ops = {
 };
 
 int xg_tls_attach(struct xg_stream *s, struct xg_tls_ctx *ctx, bool server)
+{
+	return xg_tls_attach_peer(s, ctx, server, NULL);
+}
+
+int xg_tls_attach_peer(struct xg_stream *s, struct xg_tls_ctx *ctx,
+		       bool server, const char *peer)
 {
 	struct xg_tls_conn *c;
 	BIO *bio;
@@ -244,10 +251,13 @@ int xg_tls_attach(struct xg_stream *s, struct xg_tls_ctx *ctx, bool server)
 	 * so; this reference is the one the reload contract rests on. */
 	SSL_CTX_up_ref(ctx->ssl);
 	c->ctx = ctx->ssl;
-	if (server)
+	SSL_set_app_data(c->ssl, c);
+	if (server) {
 		SSL_set_accept_state(c->ssl);
-	else
+	} else {
 		SSL_set_connect_state(c->ssl);
+		xg_tls_sessions_resume(c, peer);
+	}
 	s->ops = &tls_ops;
 	s->transport = c;
 	return 0;
@@ -276,7 +286,7 @@ bool xg_tls_peer_is(const struct xg_stream *s, const char *name)
 
 	if (!name || !*name || !xg_tls_handshake_done(s))
 		return false;
-	peer = SSL_get_peer_certificate(c->ssl);
+	peer = xg_tls_sessions_peer_cert(c);
 	if (!peer)
 		return false;
 	/* Only subjectAltName counts: a common name is not a host name. */
@@ -314,7 +324,7 @@ int xg_tls_peer_name(const struct xg_stream *s, char *out, size_t len)
 	out[0] = '\0';
 	if (!xg_tls_handshake_done(s))
 		return -ENOTCONN;
-	peer = SSL_get_peer_certificate(c->ssl);
+	peer = xg_tls_sessions_peer_cert(c);
 	if (!peer)
 		return -ENOTCONN;
 	names = X509_get_ext_d2i(peer, NID_subject_alt_name, NULL, NULL);
@@ -338,4 +348,11 @@ const char *xg_tls_last_error(const struct xg_stream *s)
 	const struct xg_tls_conn *c = conn_of(s);
 
 	return c ? c->why : "";
+}
+
+bool xg_tls_resumed(const struct xg_stream *s)
+{
+	const struct xg_tls_conn *c = conn_of(s);
+
+	return c && SSL_session_reused(c->ssl);
 }

@@ -51,7 +51,13 @@ int  xg_tls_attach(struct xg_stream *s, struct xg_tls_ctx *c, bool server);
  * client this turns true once its last flight is out: a server that
  * refuses the client's certificate says so with an alert that the
  * client's next read reports as -EACCES. */
+/* The same for a client that may resume its last session with this peer
+ * (peer: a stable key such as "address:port", NULL for none). */
+int  xg_tls_attach_peer(struct xg_stream *s, struct xg_tls_ctx *c,
+			bool server, const char *peer);
 bool xg_tls_handshake_done(const struct xg_stream *s);
+/* The handshake resumed an earlier session (no certificates sent). */
+bool xg_tls_resumed(const struct xg_stream *s);
 
 /* After the handshake: does the peer certificate's subjectAltName match
  * name (DNS names; IP addresses too when name is an IP literal)? */

@@ -232,22 +232,25 @@ static int check_own_chain(SSL_CTX *ctx, const char *cert, const char *ca,
 	return e;
 }
 
-/* TLS 1.3 only, mutual authentication, no tickets (so no bytes after the
- * handshake that a reader could be left waiting for), partial writes
- * (the stream hands over whole buffers) from a buffer that may move
- * between retries (the stream's write buffer grows by realloc). */
+/* TLS 1.3 only, mutual authentication, resumption with tickets
+ * (tls_session.c), partial writes (the stream hands over whole buffers)
+ * from a buffer that may move between retries (the stream's write buffer
+ * grows by realloc). */
 static int configure(SSL_CTX *ctx)
 {
+	int e;
+
 	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) ||
-	    !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) ||
-	    !SSL_CTX_set_num_tickets(ctx, 0))
+	    !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION))
 		return -EPROTO;
-	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	e = xg_tls_sessions_enable(ctx);
+	if (e)
+		return e;
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 			      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
-			   SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+			   SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+			   xg_tls_sessions_verify_cb);
 	return 0;
 }
 

@@ -7,6 +7,8 @@
 
 #include <openssl/ssl.h>
 
+#define XG_TLS_PEER_KEY 64
+
 struct xg_tls_ctx {
 	SSL_CTX *ssl;
 };
@@ -20,7 +22,19 @@ struct xg_tls_conn {
 	uint32_t need;     /* EPOLLIN/EPOLLOUT while blocked, else 0 */
 	int      failed;   /* sticky -errno once the session is broken */
 	char     why[200];
+	char     peer[XG_TLS_PEER_KEY]; /* client: whose ticket to keep */
+	X509    *leaf;     /* the peer certificate verified on this conn */
 };
+
+/* tls_session.c: resumption.  enable() on a new context; resume() on a
+ * client conn before its handshake, with the peer's address as key. */
+int  xg_tls_sessions_enable(SSL_CTX *ctx);
+void xg_tls_sessions_resume(struct xg_tls_conn *conn, const char *peer);
+/* The peer's certificate (a reference the caller frees), also for a
+ * resumed session on the server side; NULL if unknown. */
+X509 *xg_tls_sessions_peer_cert(const struct xg_tls_conn *conn);
+/* Verify callback for SSL_CTX_set_verify (records the peer certificate). */
+int  xg_tls_sessions_verify_cb(int ok, X509_STORE_CTX *store);
 
 /* A BIO over conn's socket: send() with MSG_NOSIGNAL (a library must not
  * raise SIGPIPE in its host), errno kept in conn->sock_err.  NULL on

@@ -249,14 +249,14 @@ static void test_handshake_and_frames(void **state)
 	assert_int_equal(recv(f->cli.fd, peek, 1, MSG_PEEK), -1);
 	assert_int_equal(errno, EAGAIN);
 
-	/* No session tickets: BoringSSL would send them with the server's
-	 * first write, so that write must be one TLS record and no more. */
+	/* The server's session ticket goes ahead of its first frame; the
+	 * client reads past it. */
 	assert_int_equal(xg_stream_send(&f->srv, "yo", 2), 0);
 	assert_int_equal(xg_stream_flush(&f->srv), 0);
 	n = recv(f->cli.fd, peek, sizeof(peek), MSG_PEEK);
 	assert_true(n >= 5);
 	assert_int_equal(peek[0], 23); /* application data */
-	assert_int_equal(n, 5 + (peek[3] << 8 | peek[4]));
+	assert_false(xg_tls_resumed(&f->cli));
 	r = -EAGAIN;
 	for (i = 0; i < ROUNDS && r == -EAGAIN; i++)
 		r = xg_stream_recv(&f->cli, &p, &len);
@@ -574,6 +574,59 @@ static void test_ctx_freed_while_streams_open(void **state)
 	assert_true(xg_tls_peer_is(&f->cli, "b"));
 }
 
+/* One exchange over a fresh pair of streams with the given peer key. */
+static void exchange(struct xg_tls_ctx *cli, struct xg_tls_ctx *srv,
+		     const char *peer, bool *resumed)
+{
+	struct xg_stream c, s;
+	int sv[2], i, rc = -EAGAIN, rs = -EAGAIN;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+				    sv), 0);
+	xg_stream_init(&c, sv[0], MAX_FRAME, DEADLINE);
+	xg_stream_init(&s, sv[1], MAX_FRAME, DEADLINE);
+	assert_int_equal(xg_tls_attach_peer(&c, cli, false, peer), 0);
+	assert_int_equal(xg_tls_attach(&s, srv, true), 0);
+	for (i = 0; i < ROUNDS && (rc == -EAGAIN || rs == -EAGAIN); i++) {
+		if (rc == -EAGAIN)
+			rc = xg_stream_handshake(&c);
+		if (rs == -EAGAIN)
+			rs = xg_stream_handshake(&s);
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(rs, 0);
+	/* A frame each way: the client reads the server's ticket here. */
+	assert_int_equal(transfer(&c, &s, (const uint8_t *)"q", 1), 1);
+	assert_int_equal(transfer(&s, &c, (const uint8_t *)"r", 1), 1);
+	/* Resumed or not, each side still knows who the other is. */
+	assert_true(xg_tls_peer_is(&c, "b"));
+	assert_true(xg_tls_peer_is(&s, "a"));
+	assert_false(xg_tls_peer_is(&c, "a"));
+	*resumed = xg_tls_resumed(&c);
+	assert_int_equal(xg_tls_resumed(&s), *resumed);
+	xg_stream_close(&c);
+	xg_stream_close(&s);
+}
+
+/* The second exchange with a peer resumes (no certificates on the wire),
+ * a ticket is used once, and another peer key starts from scratch. */
+static void test_resumption(void **state)
+{
+	struct fx *f = *state;
+	bool r;
+
+	exchange(f->a, f->b, "198.18.0.2:7946", &r);
+	assert_false(r);
+	exchange(f->a, f->b, "198.18.0.2:7946", &r);
+	assert_true(r);
+	exchange(f->a, f->b, "198.18.0.2:7946", &r);
+	assert_true(r); /* with the ticket the last exchange brought */
+	exchange(f->a, f->b, "198.18.0.3:7946", &r);
+	assert_false(r);
+	exchange(f->a, f->b, NULL, &r);
+	assert_false(r);
+}
+
 static void test_clean_close_is_end_of_stream(void **state)
 {
 	struct fx *f = *state;
@@ -688,6 +741,7 @@ int main(void)
 		T(test_frames_buffered_inside_tls),
 		T(test_ctx_freed_while_streams_open),
 		T(test_clean_close_is_end_of_stream),
+		T(test_resumption),
 		T(test_plain_stream_unchanged),
 		cmocka_unit_test(test_ctx_load_errors),
 	};

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_keys.h"
 #include "cmd_tls.h"
 #include "core/swim.h"
 #include "util/duration.h"
@@ -24,6 +25,18 @@ static const struct {
 	{ "monitor", CTL_CMD_MONITOR },
 	{ "xdp",     CTL_CMD_XDP },
 	{ "tls",     CTL_CMD_TLS },
+	{ "keys",    CTL_CMD_KEYS },
+};
+
+static const struct {
+	const char  *name;
+	enum ctl_cmd cmd;
+} keys_subcommands[] = {
+	{ "generate", CTL_CMD_KEYS_GENERATE },
+	{ "list",     CTL_CMD_KEYS_LIST },
+	{ "install",  CTL_CMD_KEYS_INSTALL },
+	{ "use",      CTL_CMD_KEYS_USE },
+	{ "remove",   CTL_CMD_KEYS_REMOVE },
 };
 
 const char *ctl_cmd_name(enum ctl_cmd c)
@@ -41,6 +54,12 @@ const char *ctl_cmd_name(enum ctl_cmd c)
 	case CTL_CMD_XDP:      return "xdp";
 	case CTL_CMD_TLS:      return "tls";
 	case CTL_CMD_TLS_INIT: return "tls init";
+	case CTL_CMD_KEYS:     return "keys";
+	case CTL_CMD_KEYS_GENERATE: return "keys generate";
+	case CTL_CMD_KEYS_LIST:     return "keys list";
+	case CTL_CMD_KEYS_INSTALL:  return "keys install";
+	case CTL_CMD_KEYS_USE:      return "keys use";
+	case CTL_CMD_KEYS_REMOVE:   return "keys remove";
 	}
 	return "?";
 }
@@ -172,6 +191,18 @@ static int take_word(struct ctl_opts *o, const char *w, bool *seen_help_word,
 		o->cmd = CTL_CMD_TLS_INIT;
 		return 0;
 	}
+	if (o->cmd == CTL_CMD_KEYS) {
+		for (i = 0; i < sizeof(keys_subcommands) /
+				sizeof(keys_subcommands[0]); i++) {
+			if (strcmp(w, keys_subcommands[i].name) == 0) {
+				o->cmd = keys_subcommands[i].cmd;
+				return 0;
+			}
+		}
+		return usage(err, errlen, "unknown keys subcommand \"%s\" "
+			     "(want generate, list, install, use or remove)",
+			     w);
+	}
 	o->args[o->nargs++] = w;
 	return 0;
 }
@@ -205,6 +236,9 @@ static int check(struct ctl_opts *o, const char *output, const char *timeout,
 		return usage(err, errlen, "tags needs a subcommand: set or del");
 	case CTL_CMD_TLS:
 		return usage(err, errlen, "tls needs a subcommand: init");
+	case CTL_CMD_KEYS:
+		return usage(err, errlen, "keys needs a subcommand: generate, "
+			     "list, install, use or remove");
 	default:
 		break;
 	}
@@ -220,6 +254,8 @@ static int check(struct ctl_opts *o, const char *output, const char *timeout,
 	if (events && (e = split_events(o, events, err, errlen)))
 		return e;
 	if ((e = ctl_tls_check(o, dir, days, err, errlen)))
+		return e;
+	if ((e = ctl_keys_check(o, timeout != NULL, err, errlen)))
 		return e;
 
 	switch (o->cmd) {
@@ -247,6 +283,12 @@ static int check(struct ctl_opts *o, const char *output, const char *timeout,
 		return 0;
 	case CTL_CMD_TLS_INIT:
 		return 0; /* ctl_tls_check() had its operands */
+	case CTL_CMD_KEYS_GENERATE:
+	case CTL_CMD_KEYS_LIST:
+	case CTL_CMD_KEYS_INSTALL:
+	case CTL_CMD_KEYS_USE:
+	case CTL_CMD_KEYS_REMOVE:
+		return 0; /* ctl_keys_check() had its operands */
 	case CTL_CMD_TAGS_DEL:
 		if (!o->nargs)
 			return usage(err, errlen, "tags del needs at least "

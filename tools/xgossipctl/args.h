@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/keyring.h"
+
 #define CTL_DEFAULT_SOCKET     "/run/xgossip/xgossip.sock"
 #define CTL_SOCKET_ENV         "XGOSSIP_SOCKET"
 #define CTL_DEFAULT_TIMEOUT_NS (10ULL * 1000000000ULL)
@@ -34,6 +36,12 @@ enum ctl_cmd {
 	CTL_CMD_XDP,
 	CTL_CMD_TLS,       /* "tls" without init: only for its --help */
 	CTL_CMD_TLS_INIT,  /* local: no agent involved (cmd_tls.h) */
+	CTL_CMD_KEYS,      /* "keys" without a subcommand: only for --help */
+	CTL_CMD_KEYS_GENERATE, /* local, like tls init (cmd_keys.h) */
+	CTL_CMD_KEYS_LIST,
+	CTL_CMD_KEYS_INSTALL,
+	CTL_CMD_KEYS_USE,
+	CTL_CMD_KEYS_REMOVE,
 };
 
 enum ctl_output {
@@ -56,6 +64,8 @@ struct ctl_opts {
 	char           *events_buf; /* owned storage behind events[] */
 	const char     *tls_dir;    /* tls init --dir */
 	unsigned        tls_days;   /* tls init --days */
+	char            key[XG_KEY_B64_LEN + 1]; /* keys install/use/remove:
+						    KEY, canonical base64 */
 };
 
 /* The command's name as typed ("members", "tags set", ...). */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_keys.h"
 #include "cmd_tls.h"
 #include "conn.h"
 #include "help.h"
@@ -50,6 +51,10 @@ json_object *ctl_build_request(const struct ctl_opts *o)
 		[CTL_CMD_TAGS_DEL] = "tags-del",
 		[CTL_CMD_MONITOR]  = "monitor",
 		[CTL_CMD_XDP]      = "xdp",
+		[CTL_CMD_KEYS_LIST]    = "keys",
+		[CTL_CMD_KEYS_INSTALL] = "keys",
+		[CTL_CMD_KEYS_USE]     = "keys",
+		[CTL_CMD_KEYS_REMOVE]  = "keys",
 	};
 	json_object *req;
 	int err = 0;
@@ -79,6 +84,13 @@ json_object *ctl_build_request(const struct ctl_opts *o)
 		if (o->events)
 			put(req, "events", strings(o->events, o->nevents),
 			    &err);
+		break;
+	case CTL_CMD_KEYS_LIST:
+	case CTL_CMD_KEYS_INSTALL:
+	case CTL_CMD_KEYS_USE:
+	case CTL_CMD_KEYS_REMOVE:
+		if (!err)
+			err = ctl_keys_request(o, req);
 		break;
 	default:
 		break;
@@ -282,6 +294,8 @@ static int exchange(const struct ctl_opts *o, struct ctl_conn *c, FILE *out,
 	status = CTL_EXIT_OK;
 	if (o->cmd == CTL_CMD_MONITOR)
 		status = monitor_loop(o, c, out, err);
+	else if (ctl_keys_asks_agent(o->cmd))
+		status = ctl_keys_reply(o, reply, out, err);
 	else if (o->output == CTL_OUT_TABLE && (e = render(o, reply, out))) {
 		fprintf(err, "xgossipctl: cannot show the reply: %s\n",
 			strerror(-e));
@@ -306,6 +320,8 @@ int ctl_run(const struct ctl_opts *o, FILE *out, FILE *err)
 	}
 	if (o->cmd == CTL_CMD_TLS_INIT)
 		return ctl_tls_init(o, out, err);
+	if (o->cmd == CTL_CMD_KEYS_GENERATE)
+		return ctl_keys_generate(o, out, err);
 	e = ctl_conn_open(&c, o->socket);
 	if (e) {
 		unreachable(err, o->socket, e);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "help.h"
 
+#include "cmd_keys.h"
 #include "cmd_tls.h"
 
 /* Paragraphs every page shares. */
@@ -66,6 +67,11 @@ static const char overall[] =
 "                             kernel counters (or why it is off)\n"
 "    tls init NAME...         make the cluster CA and node certificates\n"
 "                             (local, no agent needed)\n"
+"    keys generate            print a new random gossip key (local)\n"
+"    keys list                the gossip keys of every live member\n"
+"    keys install|use|remove KEY\n"
+"                             add, make primary or drop a gossip key on\n"
+"                             every live member\n"
 "    help [COMMAND]           show this page or a command's page\n"
 "\n"
 "    Run 'xgossipctl COMMAND --help' for the details of one command.\n"
@@ -296,6 +302,15 @@ void ctl_help(FILE *out, enum ctl_cmd cmd)
 		page = ctl_tls_page;
 		examples = ctl_tls_examples;
 		break;
+	case CTL_CMD_KEYS:
+	case CTL_CMD_KEYS_GENERATE:
+	case CTL_CMD_KEYS_LIST:
+	case CTL_CMD_KEYS_INSTALL:
+	case CTL_CMD_KEYS_USE:
+	case CTL_CMD_KEYS_REMOVE:
+		page = ctl_keys_page;
+		examples = ctl_keys_examples;
+		break;
 	}
 	fputs(page, out);
 	/* A command with options of its own has printed OPTIONS already. */
@@ -317,5 +332,7 @@ void ctl_usage_hint(FILE *err, enum ctl_cmd cmd)
 		fprintf(err, "Try 'xgossipctl %s --help'.\n",
 			cmd == CTL_CMD_TAGS_SET || cmd == CTL_CMD_TAGS_DEL
 			? "tags" : cmd == CTL_CMD_TLS_INIT
-			? "tls" : ctl_cmd_name(cmd));
+			? "tls" : cmd >= CTL_CMD_KEYS_GENERATE &&
+			cmd <= CTL_CMD_KEYS_REMOVE ? "keys"
+			: ctl_cmd_name(cmd));
 }
