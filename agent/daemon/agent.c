@@ -124,6 +124,13 @@ void xg_agent_get_info(struct xg_agent *a, struct xg_agent_info *out)
 	out->tcp_connects = a->pp.stats.connects;
 	out->pushpull_ok = a->pp.stats.ok;
 	out->pushpull_failed = a->pp.stats.failed;
+	out->rx_unsealed = a->rx_unsealed;
+	out->rx_limited = a->rx_limited;
+	out->tls_refused = a->pp.stats.tls_refused;
+	out->name_mismatch = a->pp.stats.name_mismatch;
+	out->keys = a->keyring.n;
+	out->primary_key_id = a->keyring.n ? xg_keyring_primary(&a->keyring)->id : 0;
+	out->tls = a->tls != NULL;
 }
 
 /* ---- setup ------------------------------------------------------------- */

@@ -52,6 +52,14 @@ struct xg_agent_info {
 	uint64_t    uptime_ns;
 	uint64_t    udp_rx_packets, udp_tx_packets, tcp_accepts, tcp_connects;
 	uint64_t    pushpull_ok, pushpull_failed;
+	/* Security (docs/SECURITY.md): packets and streams turned away. */
+	uint64_t    rx_unsealed;   /* UDP no installed key opened */
+	uint64_t    rx_limited;    /* UDP over the per-source rate limit */
+	uint64_t    tls_refused;   /* streams whose certificate was refused */
+	uint64_t    name_mismatch; /* certificate not for the claimed node */
+	unsigned    keys;          /* keyring size */
+	unsigned    primary_key_id;
+	bool        tls;           /* streams are TLS (not --insecure-dev) */
 };
 void xg_agent_get_info(struct xg_agent *a, struct xg_agent_info *out);
 

@@ -282,6 +282,10 @@ static json_object *info_agent(const struct xg_agent_info *ai)
 			xg_ctl_format_time(ai->started_real_ns, started)), &err);
 	xg_ctl_put(o, "uptime_s",
 		   json_object_new_uint64(ai->uptime_ns / 1000000000ULL), &err);
+	xg_ctl_put(o, "tls", json_object_new_boolean(ai->tls), &err);
+	xg_ctl_put(o, "keys", json_object_new_int((int)ai->keys), &err);
+	xg_ctl_put(o, "primary_key_id",
+		   json_object_new_int((int)ai->primary_key_id), &err);
 	return finish(o, err);
 }
 
@@ -336,6 +340,10 @@ static const struct stat_field {
 	STAT(struct xg_agent_info, tcp_connects),
 	STAT(struct xg_agent_info, pushpull_ok),
 	STAT(struct xg_agent_info, pushpull_failed),
+	STAT(struct xg_agent_info, rx_unsealed),
+	STAT(struct xg_agent_info, rx_limited),
+	STAT(struct xg_agent_info, tls_refused),
+	STAT(struct xg_agent_info, name_mismatch),
 };
 #undef STAT
 

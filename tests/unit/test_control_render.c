@@ -45,6 +45,15 @@ static const char *field_str(json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
+static bool field_bool(json_object *o, const char *key)
+{
+	json_object *v;
+
+	assert_true(json_object_object_get_ex(o, key, &v));
+	assert_true(json_object_is_type(v, json_type_boolean));
+	return json_object_get_boolean(v);
+}
+
 static int64_t field_int(json_object *o, const char *key)
 {
 	json_object *v;
@@ -223,6 +232,8 @@ static void test_info(void **state)
 		.started_real_ns = 1700000000000000000ULL,
 		.uptime_ns = 61 * 1000000000ULL + 5,
 		.udp_rx_packets = 11, .pushpull_failed = 66,
+		.rx_unsealed = 5, .tls_refused = 4, .tls = true, .keys = 2,
+		.primary_key_id = 77,
 	};
 	struct xg_ctl_info_src src = {
 		.self = &self, .core = &cs, .agent = &ai,
@@ -263,9 +274,14 @@ static void test_info(void **state)
 	assert_int_equal(field_int(members, "left"), 0);
 
 	assert_true(json_object_object_get_ex(o, "stats", &stats));
-	/* Every core counter and the six agent counters, nothing else. */
+	/* Every core counter and the ten agent counters, nothing else. */
 	assert_int_equal(json_object_object_length(stats),
-			 sizeof(struct xg_core_stats) / sizeof(uint64_t) + 6);
+			 sizeof(struct xg_core_stats) / sizeof(uint64_t) + 10);
+	assert_int_equal(field_int(stats, "rx_unsealed"), 5);
+	assert_int_equal(field_int(stats, "tls_refused"), 4);
+	assert_true(field_bool(agent, "tls"));
+	assert_int_equal(field_int(agent, "keys"), 2);
+	assert_int_equal(field_int(agent, "primary_key_id"), 77);
 	assert_int_equal(field_int(stats, "pings_sent"), 1);
 	assert_int_equal(field_int(stats, "udp_rx_packets"), 11);
 	assert_int_equal(field_int(stats, "pushpull_failed"), 66);
