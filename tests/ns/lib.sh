@@ -565,3 +565,5 @@ xg_json() { python3 -S "$XG_LIB_DIR/xgjson.py" "$@"; }
 
 # xg_member i j FIELD: FIELD of member n<j> as seen by agent n<i>.
 xg_member() { xg_ctl "$1" members -o json | xg_json field "$(xg_name "$2")" "$3"; }
+# xg_info i PATH: a value of agent n<i>'s `info -o json` (e.g. stats.rx_bad).
+xg_info() { xg_ctl "$1" info -o json | xg_json get "$2"; }

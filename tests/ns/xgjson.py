@@ -5,6 +5,7 @@
   xgjson.py field NAME FIELD     a member's field (objects printed as JSON)
   xgjson.py tag NAME KEY         one of a member's tags ('' if absent)
   xgjson.py names STATUS|all     member names, one per line
+  xgjson.py get A.B.C            a value by path in any reply (`info`, `keys`)
 
 Exit 1 with a message when the document is not a successful reply or the
 member is absent, so a broken CLI fails the test instead of reading as 0.
@@ -37,6 +38,17 @@ def main(argv):
         die("not JSON (%s): %r" % (e, raw[:200]))
     if not isinstance(doc, dict) or doc.get("ok") is not True:
         die("not an ok reply: %r" % raw[:200])
+    if argv[1] == "get" and len(argv) > 2:
+        v = doc
+        for k in argv[2].split("."):
+            if isinstance(v, list) and k.isdigit() and int(k) < len(v):
+                v = v[int(k)]
+            elif isinstance(v, dict) and k in v:
+                v = v[k]
+            else:
+                die("no %s in the reply" % argv[2])
+        print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)
+        return
     members = doc.get("members")
     if not isinstance(members, list):
         die("no members list")
