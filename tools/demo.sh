@@ -45,7 +45,9 @@ xg_net_create $N
 for ((i = 1; i <= N; i++)); do
 	printf '  n%d  namespace %-16s %-13s %s\n' $i "$(xg_ns $i)" "$(xg_ip4 $i)" "$(xg_ip6 $i)"
 done
-echo "  cluster '$XG_CLUSTER', secret: 32 random bytes made for this run (mode 0600, never printed)"
+echo "  cluster '$XG_CLUSTER': a keyring from 32 random bytes made for this run (mode 0600, never printed)"
+echo "  TLS: a cluster CA and one certificate per node name, made by: xgossipctl tls init --dir $XG_TMP/tls n1 .. n$N"
+echo "       every join and push/pull is TLS 1.3 with both certificates checked"
 echo "  timings: probe every $XG_PROBE_INTERVAL (timeout $XG_PROBE_TIMEOUT), gossip every $XG_GOSSIP_INTERVAL, suspicion multiplier $XG_SUSPICION_MULT"
 
 hr "2. Start n1 alone, then n2..n$N, each joining through n1"
