@@ -11,13 +11,19 @@
 #     key (rx_unsealed 0 everywhere), and every node holds every other
 #     node's last tags;
 #  3. the keyring survives a restart from the state dir, with mode 0600.
+#
+# The members run generic XDP, so the kernel answers their PINGs with the
+# probe keys of the keyring (primary and secondary slots) through the
+# rotation: not one PING may fail its MAC in the kernel.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/xdp_lib.sh"
 xg_init "$@"
+xg_xdp_init
 
 N=4 OUT=5
 xg_net_create $OUT
-for ((i = 1; i <= N; i++)); do xg_start_node $i; done
+for ((i = 1; i <= N; i++)); do xg_xdp_start_node $i generic; done
 xg_wait_converged 30 $N $(seq 1 $N) || xg_fail "cluster did not converge"
 
 # --- 1. a node with another keyring -------------------------------------------
@@ -41,6 +47,8 @@ old=$(xg_ctl 1 keys list -o json | xg_json get keys.0.key) || xg_fail "keys list
 new=$(xg_ctl 1 keys generate) || xg_fail "keys generate"
 [ ${#new} = 44 ] || xg_fail "keys generate printed '$new'"
 xg_mark $(seq 1 $N)
+declare -A ans0
+for ((i = 1; i <= N; i++)); do ans0[$i]=$(xg_xdp_stat $i ping_answered); done
 traffic() {
 	local i=$1 k
 	for ((k = 1; k <= 60; k++)); do
@@ -83,7 +91,14 @@ for ((i = 1; i <= N; i++)); do
 	u=$(xg_info $i stats.rx_unsealed) || xg_fail "info n$i"
 	[ "$u" = 0 ] || xg_fail "n$i turned away $u packets for want of a key during the rotation"
 done
-xg_say "rotation under traffic: new key primary on all $N, old key gone, no suspicion, no packet refused, last tags everywhere"
+answered=0
+for ((i = 1; i <= N; i++)); do
+	read -r a bad <<<"$(xg_xdp_stat $i ping_answered bad_mac)"
+	[ "$bad" = 0 ] || xg_fail "n$i's XDP program dropped $bad PINGs for a bad MAC during the rotation"
+	answered=$((answered + a - ${ans0[$i]}))
+done
+[ $answered -gt 0 ] || xg_fail "the kernel answered no PING during the rotation"
+xg_say "rotation under traffic: new key primary on all $N, old key gone, no suspicion, no packet refused, last tags everywhere; $answered PINGs answered in the kernel, none with a bad MAC"
 
 # --- 3. the keyring at rest ----------------------------------------------------
 f=$(xg_dir 2)/state/keyring.json
@@ -92,7 +107,7 @@ grep -q "$new" "$f" || xg_fail "$f does not hold the new key"
 grep -q "$old" "$f" && xg_fail "$f still holds the removed key"
 xg_kill 2 TERM; xg_wait_exit 2 10
 xg_mark 1
-xg_start_node 2
+xg_xdp_start_node 2 generic
 xg_wait_log 2 "keys: 1 key\\(s\\) from .*keyring.json" 10 || xg_fail "n2 did not load its saved keyring"
 xg_wait_log 1 "$(xg_ev '(alive|join)' 2)" 20 || xg_fail "n2 did not rejoin with the rotated key"
 xg_say "n2 restarted with the saved keyring (mode 600) and rejoined"
