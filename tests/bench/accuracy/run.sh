@@ -197,7 +197,10 @@ xgossip, every packet is authenticated. xgossipd with the same numbers
 --gossip-interval 200ms --gossip-nodes 3 --retransmit-mult 4 --pushpull-interval 30s
 --suspicion-max-mult 6 --lhm-max 8\`, the last two being memberlist's
 \`SuspicionMaxTimeoutMult\` and \`AwarenessMaxMultiplier\`), liveness window 2 s, once with \`--xdp native\` (an XDP_PASS program on each
-bridge-side veth, which native XDP_TX on a veth needs) and once with \`--xdp off\`.
+bridge-side veth, which native XDP_TX on a veth needs) and once with \`--xdp off\`;
+with its security on, as in production: a keyring (every gossip packet sealed with
+XChaCha20-Poly1305, probes signed) and TLS 1.3 with a certificate per node on every
+push/pull (docs/SECURITY.md).
 Every node is in its own network namespace on one bridge (tests/ns/lib.sh),
 IPv4 198.18.0.0/15.
 
@@ -264,17 +267,29 @@ above):
   so a throttled agent that reads its socket late does not accuse the peers
   that answered in time. Serf's throttled agents do ("susp. healthy (by
   throttled)").
-- A throttled node gets declared failed when it goes without CPU for longer
-  than its suspicion lasts: it cannot refute in time. With 1 ms of CPU per
-  second shared by two agents an agent runs only at the start of some CFS
-  periods (its log lines all fall a few ms after the period starts), and with
-  XDP the kernel stops answering for it once its heartbeat is older than 2 s.
-  Whether its refutation beats the 4.8 s suspicion timeout is a race, so the
-  count varies from run to run; at 2 ms per second xgossipd kept up.
-- VmRSS counts the shared-library pages (libc, BoringSSL's libcrypto, libbpf)
-  resident in each xgossipd, which every other process using those libraries
-  shares; Serf is one static Go binary. The RssAnon / PSS row shows the
-  private and the proportional share.
+- A throttled agent gets about 0.5 ms of CPU a second (two agents share 1 ms),
+  less than an agent of a 16-node cluster spends answering its probes; when a
+  burst of work overruns the quota, CFS holds the agent for several periods.
+  It is then suspected, and is declared failed unless its refutation gets out
+  within the suspicion timeout. Three things make it get out: the refutation
+  leaves with the packet that brought the accusation rather than at the next
+  gossip round (agent/core/gossip.c), to the accuser first; with XDP the kernel
+  still answers PINGs flagged SUSPECTED, and tells the agent through a mapped
+  counter (xg_notice) that it reads first thing at every wakeup, so the buddy
+  notice is not lost; and the heartbeat is written first thing at every wakeup
+  (a store into the mapped map), so a starved agent is answered for again the
+  moment it runs.
+- VmRSS counts file pages mapped into each xgossipd, most of them shared with
+  every other process (libc, BoringSSL); Serf is one static Go binary. xgossipd
+  links libbpf, libxdp, libelf, zlib and json-c statically and, after start-up
+  and after each push/pull, hands back the code pages it is not running
+  (util/memtrim.h: MADV_DONTNEED on its executable mappings; the pages stay in
+  the page cache), so its VmRSS is close to the code it really runs. The
+  RssAnon / PSS row shows the private and the proportional share, which no
+  trimming changes.
+- Bytes: every push/pull is a TLS 1.3 exchange; resumed sessions
+  (docs/TLS.md) send no certificates, so each costs about 1.4 KB of TLS on top
+  of the two states and the TCP packets.
 - Partition: memberlist raises its awareness (Lifeguard's local health) after
   a failed probe only by the number of helpers that sent no NACK; xgossipd
   raises its local health multiplier by one for the failed probe plus one per
