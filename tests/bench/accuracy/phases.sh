@@ -157,6 +157,32 @@ phase_detect() {
 	done
 }
 
+# As detect, but the agent hangs (SIGSTOP) instead of dying: with XDP the
+# kernel answers for it until its heartbeat is older than the liveness
+# window, then the ordinary detection runs.  The stopped agent is killed
+# once detected, so every repetition sees one node fewer, as in detect.
+phase_hang() {
+	local r v tk alive=("${ALL[@]}") others res
+	for ((r = 1; r <= ACC_REPS; r++)); do
+		v=${alive[-1]}
+		unset 'alive[-1]'
+		others=("${alive[@]}")
+		sleep 2
+		tk=$(now)
+		xg_kill "$v" STOP
+		if acc_wait_fail "$v" "$tk" 90 "${others[@]}"; then
+			res=$ACC_OUT
+			rec hang "$r" "$tk" "$(now)" "$v" $res
+			xg_say "$SYS N=$N: hung n$v detected ($res)"
+		else
+			rec hang "$r" "$tk" "$(now)" "$v" nan nan
+			xg_say "$SYS N=$N: hung n$v NOT detected everywhere in 90s"
+		fi
+		xg_kill "$v" KILL # a stopped process takes SIGKILL
+		xg_wait_exit "$v" 5
+	done
+}
+
 IFS=, read -r -a plist <<<"$PHASES"
 for p in "${plist[@]}"; do
 	declare -F "phase_$p" >/dev/null || xg_fail "unknown phase $p"

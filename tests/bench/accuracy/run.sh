@@ -11,6 +11,7 @@
 #             2 nodes CPU-throttled, an 8/8 partition and its heal
 #   16 nodes: SIGKILL detection, ACC_REPS kills
 #   32 nodes: SIGKILL detection, ACC_REPS kills
+#   16 nodes: a hung agent (SIGSTOP) detection, ACC_REPS stops
 #
 # then counts everything from the agents' logs (summarize.py), prints the
 # table and the verdicts on the issue's bars, and writes
@@ -78,7 +79,8 @@ else
 		# The partition comes last on its cluster and detection gets clusters
 		# of its own: kills shrink a cluster, and a partition that did not heal
 		# must not spoil the detection numbers.
-		CLUSTERS=("16 fp steady,stop,throttle,partition" "16 kill detect" "32 kill detect")
+		CLUSTERS=("16 fp steady,stop,throttle,partition" "16 kill detect" "32 kill detect"
+			  "16 hang hang")
 		if [ "$SYSTEMS" = "serf xdp off" ]; then : "${ACCURACY_PUBLISH:=1}"; else : "${ACCURACY_PUBLISH:=0}"; fi
 	fi
 	if [ -n "${ACCURACY_CLUSTERS:-}" ]; then
@@ -125,6 +127,7 @@ else
 		case $phases in *throttle*) t=$((t + nq * (ACC_THROTTLE_S + ACC_SETTLE_T + 5))) ;; esac
 		case $phases in *partition*) t=$((t + ACC_PART_S + ACC_HEAL_T)) ;; esac
 		case $phases in *detect*) t=$((t + ACC_REPS * 95 + n)) ;; esac
+		case $phases in *hang*) t=$((t + ACC_REPS * 100 + n)) ;; esac
 		echo "$t"
 	}
 
@@ -219,6 +222,10 @@ IPv4 198.18.0.0/15.
   1 s period, for ${ACC_THROTTLE_S} s each.
 - *Partition*: nodes 9–16's bridge ports moved to a second bridge for
   ${ACC_PART_S} s, then back.
+- *Hung agent*: the same on a 16-node cluster with SIGSTOP instead of SIGKILL
+  (the stopped agent is killed once every other node declared it failed).
+  With XDP the kernel answers for a stopped agent until its heartbeat is older
+  than the liveness window, so the bar is the window plus Serf's SIGKILL median.
 - *SIGKILL detection*: ${ACC_REPS} kills, one after another, on a 16-node and on a
   32-node cluster (the node killed is always the highest-numbered one still
   running, so the last kill sees $((16 - ACC_REPS + 1)) resp. $((32 - ACC_REPS + 1)) nodes).

@@ -43,6 +43,7 @@ import acclog  # noqa: E402
 
 FAIL_GAP = 10.0
 SUSP_GAP = 2.0
+LIVENESS_S = 2.0  # xgossipd --liveness-window in the benchmark (params: liveness_window)
 SYSTEMS = [("serf", "Serf 0.9.4"), ("xdp", "xgossip XDP native"), ("off", "xgossip XDP off")]
 
 
@@ -125,12 +126,19 @@ def analyse(out, rows):
         return clusters[d]
 
     det = collections.defaultdict(list)
+    hang = collections.defaultdict(list)
     detfirst = collections.defaultdict(list)
     steady = collections.defaultdict(list)
     for r in rows:
         s, ph = r["sys"], r["phase"]
         m = res[s]
-        if ph == "detect":
+        if ph == "hang":
+            first, last = (float(v) for v in r["vals"][:2])
+            hang[s, r["n"]].append(last - r["t0"])
+            if math.isnan(last):
+                notes.append("%s N=%d: hung n%s was not declared failed by every node within the bound"
+                             % (s, r["n"], r["nodes"]))
+        elif ph == "detect":
             # Serf's receipt stamps against its own whole seconds, where
             # they matter: no node is throttled or stopped here (a
             # throttled Serf formats a line, then waits for CPU to write
@@ -182,6 +190,9 @@ def analyse(out, rows):
         elif ph == "unsettled":
             notes.append("%s N=%d: the cluster was not quiet after a phase (at %.0f)"
                          % (s, r["n"], r["t0"]))
+    for (s, n), xs in hang.items():
+        res[s]["hang_p50_s", n] = pct(xs, 50)
+        res[s]["hang_p99_s", n] = pct(xs, 99)
     for (s, n), xs in det.items():
         res[s]["detect_p50_s", n] = pct(xs, 50)
         res[s]["detect_p99_s", n] = pct(xs, 99)
@@ -221,6 +232,10 @@ def table_rows(res, bursts, quotas, sizes):
     for n in sizes:
         rows.append(("SIGKILL detection N=%d, p50 / p99 (s)" % n,
                      {s: "%s / %s" % (fmt(get(s, "detect_p50_s", n), 2), fmt(get(s, "detect_p99_s", n), 2))
+                      for s, _ in SYSTEMS}))
+    for n in sorted({k[1] for s, _ in SYSTEMS for k in res.get(s, {}) if k[0] == "hang_p50_s"}):
+        rows.append(("SIGSTOP (hung agent) detection N=%d, p50 / p99 (s)" % n,
+                     {s: "%s / %s" % (fmt(get(s, "hang_p50_s", n), 2), fmt(get(s, "hang_p99_s", n), 2))
                       for s, _ in SYSTEMS}))
     for b in bursts:
         k = "stop_%ss" % b
@@ -276,6 +291,13 @@ def verdicts(res, bursts, quotas, sizes):
             if x is not None and ref is not None:
                 out.append(("%s: SIGKILL detection N=%d median <= Serf's" % (label, n), x <= ref,
                             "%.2f s vs %.2f s" % (x, ref)))
+        for n in sorted({k[1] for k in res.get(s, {}) if k[0] == "hang_p50_s"}):
+            x, ref = get(s, "hang_p50_s", n), get("serf", "detect_p50_s", n)
+            win = LIVENESS_S if s == "xdp" else 0.0
+            if x is not None and ref is not None:
+                out.append(("%s: hung agent N=%d declared failed within %sSerf's SIGKILL median"
+                            % (label, n, "the liveness window + " if win else ""), x <= ref + win,
+                            "%.2f s vs %.2f s" % (x, ref + win)))
         x, ref = get(s, "bytes_per_s_node"), get("serf", "bytes_per_s_node")
         if x is not None and ref is not None:
             out.append(("%s: bytes/s per node <= Serf's" % label, x <= ref, "%.0f vs %.0f" % (x, ref)))
