@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Encoder and decoder for the user-messaging packets, PUSH .. PULL_RESPONSE
+ * (docs/MESSAGING.md has the byte layout).
+ *
+ * Same discipline as core/codec.c: bytes are read and written one at a
+ * time at fixed offsets (a datagram can sit at any alignment), and the
+ * decoder checks header shape, then length, then the MAC, and only then
+ * the contents, so nobody without the key reaches the topic parser.  The
+ * content checks still run after the MAC because a member holding the key
+ * may run buggy or old software.
+ */
+#include "core/msg.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <xgossip/siphash.h>
+
+#define OFF(type, field) offsetof(struct type, field)
+
+/* Offsets of the PUSH / PULL_RESPONSE body, right after struct xg_msg_hdr.
+ * The body is not in <xgossip/wire.h> because the XDP program never reads
+ * past the message id. */
+#define HDR_LEN       sizeof(struct xg_msg_hdr)
+#define B_ORIGIN_MS   (HDR_LEN + 0)
+#define B_HOPS        (HDR_LEN + 8)
+#define B_TOPIC_LEN   (HDR_LEN + 9)
+#define B_RESERVED    (HDR_LEN + 10)
+#define B_PAYLOAD_LEN (HDR_LEN + 12)
+#define B_TOPIC       (HDR_LEN + XG_MSG_BODY_LEN)
+
+_Static_assert(XG_MSG_DATA_HDR == 56, "PUSH fixed part is 56 bytes");
+_Static_assert(XG_MSG_CTRL_LEN == 48, "control packets are 48 bytes");
+_Static_assert(XG_MSG_MAX_PAYLOAD == 1272, "max payload changed");
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)(v >> 32));
+	put32(p + 4, (uint32_t)v);
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)get16(p) << 16 | get16(p + 2);
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) << 32 | get32(p + 4);
+}
+
+/* --- ids ---------------------------------------------------------------- */
+
+void xg_msg_id_make(uint8_t id[XG_MSG_ID_LEN], uint64_t origin,
+		    uint32_t incarnation, uint32_t counter)
+{
+	put64(id, origin);
+	put64(id + 8, (uint64_t)incarnation << 32 | counter);
+}
+
+uint64_t xg_msg_id_origin(const uint8_t id[XG_MSG_ID_LEN])
+{
+	return get64(id);
+}
+
+uint64_t xg_msg_id_seq(const uint8_t id[XG_MSG_ID_LEN])
+{
+	return get64(id + 8);
+}
+
+/* --- MAC ---------------------------------------------------------------- */
+
+static void mac_write(uint8_t *pkt, size_t mac_off, const uint8_t key[16])
+{
+	xg_mac_store(pkt + mac_off, xg_siphash24(key, pkt, (__u32)mac_off));
+}
+
+/* No early exit, so the time taken says nothing about how much of a
+ * forged MAC was right. */
+static bool mac_matches(const uint8_t *pkt, size_t mac_off,
+			const uint8_t key[16])
+{
+	uint8_t want[XG_MAC_LEN];
+	uint8_t diff = 0;
+	size_t i;
+
+	xg_mac_store(want, xg_siphash24(key, pkt, (__u32)mac_off));
+	for (i = 0; i < XG_MAC_LEN; i++)
+		diff |= (uint8_t)(want[i] ^ pkt[mac_off + i]);
+	return diff == 0;
+}
+
+static int mac_check(const uint8_t *pkt, size_t mac_off, const uint8_t *key,
+		     const uint8_t *key2)
+{
+	if (key && mac_matches(pkt, mac_off, key))
+		return 0;
+	if (key2 && mac_matches(pkt, mac_off, key2))
+		return 0;
+	return -EACCES;
+}
+
+/* --- topic -------------------------------------------------------------- */
+
+/* Topics are names an operator types and reads in logs and JSON: printable
+ * ASCII only, so no control character, no NUL that would cut the C
+ * string short, and no byte that needs an encoding to be shown. */
+bool xg_msg_topic_valid(const char *topic, size_t len)
+{
+	size_t i;
+
+	if (!topic || len == 0 || len > XG_MSG_TOPIC_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)topic[i];
+
+		if (ch < 0x20 || ch > 0x7e)
+			return false;
+	}
+	return true;
+}
+
+/* --- encode ------------------------------------------------------------- */
+
+static void hdr_write(uint8_t *p, const struct xg_msg_pkt *m, size_t total)
+{
+	put16(p + OFF(xg_hdr, magic), XG_MAGIC);
+	p[OFF(xg_hdr, version)] = XG_VERSION;
+	p[OFF(xg_hdr, type)] = m->type;
+	p[OFF(xg_hdr, flags)] = m->flags;
+	p[OFF(xg_hdr, key_id)] = m->key_id;
+	put16(p + OFF(xg_hdr, len), (uint16_t)total);
+	put64(p + OFF(xg_hdr, cluster_id), m->cluster_id);
+	memcpy(p + OFF(xg_msg_hdr, msg_id), m->msg.id, XG_MSG_ID_LEN);
+	put64(p + OFF(xg_msg_hdr, sender_id), m->msg.sender_id);
+}
+
+/* Size of a data packet for this content, 0 if the content is invalid,
+ * and XG_UDP_MAX + 1 (too big) if it cannot fit a datagram. */
+static size_t data_size(const struct xg_msg *m, size_t *topic_len)
+{
+	size_t tlen = strnlen(m->topic, sizeof(m->topic));
+
+	if (!xg_msg_topic_valid(m->topic, tlen))
+		return 0;
+	if (m->payload_len && !m->payload)
+		return 0;
+	*topic_len = tlen;
+	if (m->payload_len > XG_UDP_MAX)
+		return XG_UDP_MAX + 1;
+	return XG_MSG_DATA_HDR + tlen + m->payload_len + XG_MAC_LEN;
+}
+
+ssize_t xg_msg_encode(const struct xg_msg_pkt *p, const uint8_t key[16],
+		      void *buf, size_t cap)
+{
+	const struct xg_msg *m;
+	uint8_t *out = buf;
+	size_t total, tlen = 0;
+
+	if (!p || !key || !out || !xg_msg_type_valid(p->type))
+		return -EINVAL;
+	m = &p->msg;
+	if (!xg_msg_type_is_data(p->type)) {
+		if (cap < XG_MSG_CTRL_LEN)
+			return -ENOSPC;
+		hdr_write(out, p, XG_MSG_CTRL_LEN);
+		mac_write(out, HDR_LEN, key);
+		return XG_MSG_CTRL_LEN;
+	}
+	total = data_size(m, &tlen);
+	if (total == 0)
+		return -EINVAL;
+	if (total > XG_UDP_MAX)
+		return -EMSGSIZE;
+	if (cap < total)
+		return -ENOSPC;
+	hdr_write(out, p, total);
+	put64(out + B_ORIGIN_MS, m->origin_ms);
+	out[B_HOPS] = m->hops;
+	out[B_TOPIC_LEN] = (uint8_t)tlen;
+	put16(out + B_RESERVED, 0);
+	put32(out + B_PAYLOAD_LEN, m->payload_len);
+	memcpy(out + B_TOPIC, m->topic, tlen);
+	if (m->payload_len)
+		memcpy(out + B_TOPIC + tlen, m->payload, m->payload_len);
+	mac_write(out, total - XG_MAC_LEN, key);
+	return (ssize_t)total;
+}
+
+/* --- decode ------------------------------------------------------------- */
+
+uint8_t xg_msg_key_id(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	if (!p || len < sizeof(struct xg_hdr))
+		return 0;
+	return p[OFF(xg_hdr, key_id)];
+}
+
+static int shape_check(const uint8_t *p, size_t len, uint8_t *type)
+{
+	if (!p || len < sizeof(struct xg_hdr))
+		return -EBADMSG;
+	if (get16(p + OFF(xg_hdr, magic)) != XG_MAGIC)
+		return -EBADMSG;
+	if (p[OFF(xg_hdr, version)] != XG_VERSION)
+		return -EPROTO;
+	*type = p[OFF(xg_hdr, type)];
+	if (!xg_msg_type_valid(*type))
+		return -EPROTO;
+	return 0;
+}
+
+/* Control packets have one size; data packets at least a fixed part, a
+ * one-byte topic and the MAC, at most a datagram.  Either way the header
+ * must state the real length, so trailing bytes are as bad as missing. */
+static int length_check(const uint8_t *p, size_t len, uint8_t type)
+{
+	if (get16(p + OFF(xg_hdr, len)) != len)
+		return -EBADMSG;
+	if (!xg_msg_type_is_data(type))
+		return len == XG_MSG_CTRL_LEN ? 0 : -EBADMSG;
+	if (len < XG_MSG_DATA_HDR + 1 + XG_MAC_LEN || len > XG_UDP_MAX)
+		return -EBADMSG;
+	return 0;
+}
+
+/* The topic and payload must fill the body exactly.  len was bounded by
+ * XG_UDP_MAX above, so the sum cannot overflow. */
+static int body_check(const uint8_t *p, size_t len)
+{
+	size_t tlen = p[B_TOPIC_LEN];
+	size_t plen = get32(p + B_PAYLOAD_LEN);
+
+	if (tlen == 0 || tlen > XG_MSG_TOPIC_MAX)
+		return -EBADMSG;
+	if (plen > len || XG_MSG_DATA_HDR + tlen + plen + XG_MAC_LEN != len)
+		return -EBADMSG;
+	if (!xg_msg_topic_valid((const char *)p + B_TOPIC, tlen))
+		return -EBADMSG;
+	return 0;
+}
+
+static void head_read(const uint8_t *p, uint8_t type, struct xg_msg_pkt *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->type = type;
+	out->flags = p[OFF(xg_hdr, flags)];
+	out->key_id = p[OFF(xg_hdr, key_id)];
+	out->cluster_id = get64(p + OFF(xg_hdr, cluster_id));
+	memcpy(out->msg.id, p + OFF(xg_msg_hdr, msg_id), XG_MSG_ID_LEN);
+	out->msg.origin_id = xg_msg_id_origin(out->msg.id);
+	out->msg.sender_id = get64(p + OFF(xg_msg_hdr, sender_id));
+}
+
+/* reserved is written as zero and ignored here, so a later version can
+ * give it a meaning without old members refusing its packets. */
+static void body_read(const uint8_t *p, struct xg_msg *m)
+{
+	size_t tlen = p[B_TOPIC_LEN];
+
+	m->origin_ms = get64(p + B_ORIGIN_MS);
+	m->hops = p[B_HOPS];
+	memcpy(m->topic, p + B_TOPIC, tlen);
+	m->topic[tlen] = '\0';
+	m->payload_len = get32(p + B_PAYLOAD_LEN);
+	m->payload = p + B_TOPIC + tlen;
+}
+
+int xg_msg_decode(const void *buf, size_t len, const uint8_t key[16],
+		  const uint8_t *key2, struct xg_msg_pkt *out)
+{
+	const uint8_t *p = buf;
+	uint8_t type = 0;
+	int err;
+
+	err = shape_check(p, len, &type);
+	if (err)
+		return err;
+	err = length_check(p, len, type);
+	if (err)
+		return err;
+	err = mac_check(p, len - XG_MAC_LEN, key, key2);
+	if (err)
+		return err;
+	if (xg_msg_type_is_data(type)) {
+		err = body_check(p, len);
+		if (err)
+			return err;
+	}
+	if (!out)
+		return 0;
+	head_read(p, type, out);
+	if (xg_msg_type_is_data(type))
+		body_read(p, &out->msg);
+	return 0;
+}
