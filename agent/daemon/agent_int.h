@@ -83,6 +83,10 @@ struct xg_agent {
 #define XG_RX_RATE_SOURCES     4096  /* addresses tracked (power of 2) */
 	uint64_t            rx_limited;  /* UDP packets over that limit */
 	uint64_t            trimmed_after; /* push/pulls done at the last trim */
+	uint64_t            shed_until_ns; /* push/pull shed until (starved) */
+	uint64_t            pp_shed;       /* push/pulls we did not start */
+#define XG_SHED_LATE_NS (500ULL * 1000000)      /* a timer this late: starved */
+#define XG_SHED_HOLD_NS (30ULL * 1000000000)    /* shed for this long after */
 	uint32_t            saved_inc;
 	struct xg_tags      tags;
 	const char         *xdp_active; /* "native", "generic" or "off" */

@@ -487,6 +487,11 @@ static void listen_event(struct xg_watch *w, uint32_t events)
 			return;
 		}
 		pp->stats.accepts++;
+		if (pp->shed) {
+			pp->stats.shed++;
+			close(fd);
+			continue;
+		}
 		if (pp->nconns >= XG_PP_MAX_CONNS) {
 			pp->stats.rejected++;
 			close(fd);

@@ -48,6 +48,7 @@ struct xg_pp_stats {
 	uint64_t rejected;           /* accepts closed: too many at once */
 	uint64_t ok, failed;         /* exchanges, both directions */
 	uint64_t tls_refused;        /* handshakes failed on certificates */
+	uint64_t shed;               /* accepts closed: the agent is starved */
 	uint64_t name_mismatch;      /* peer claimed a name its cert lacks */
 };
 
@@ -65,6 +66,9 @@ struct xg_pp {
 	 * Replaced on SIGHUP; open streams keep the context they began
 	 * with. */
 	struct xg_tls_ctx *tls;
+	/* Set by the owner while it is starved of CPU: incoming push/pulls
+	 * are closed at once instead of costing a TLS handshake. */
+	bool               shed;
 	/* Requests other than STATE (KEYOP): their type and server. */
 	uint8_t            serve_type;
 	xg_pp_serve_fn     serve;

@@ -36,6 +36,11 @@ static int is_code(const char perms[5], const char *path)
 
 long xg_trim_code_pages(void)
 {
+	return xg_trim_code_pages_of(NULL);
+}
+
+long xg_trim_code_pages_of(const char *part)
+{
 	char line[4096 + 128], perms[5], path[4096];
 	uintptr_t start, end;
 	long total = 0;
@@ -48,6 +53,8 @@ long xg_trim_code_pages(void)
 		if (parse_line(line, &start, &end, perms, path, sizeof(path)))
 			continue;
 		if (!is_code(perms, path) || end <= start)
+			continue;
+		if (part && !strstr(path, part))
 			continue;
 		/* Advice is best effort: a mapping that refuses it simply
 		 * stays as it was. */

@@ -24,5 +24,9 @@
 
 /* Bytes of address range advised, or -errno (reading /proc/self/maps). */
 long xg_trim_code_pages(void);
+/* The same for the code mappings whose file path contains `part` only
+ * (e.g. "libssl"): code a rare task ran, without the cost of faulting the
+ * hot path back in afterwards. */
+long xg_trim_code_pages_of(const char *part);
 
 #endif /* XGOSSIP_UTIL_MEMTRIM_H */
