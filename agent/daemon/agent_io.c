@@ -152,11 +152,11 @@ void xg_agent_udp_event(struct xg_watch *w, uint32_t events)
  * resumes once the agent has run on time for XG_SHED_HOLD_NS. */
 static void note_lateness(struct xg_agent *a, uint64_t now)
 {
-	if (a->armed_ns != UINT64_MAX && now > a->armed_ns &&
-	    now - a->armed_ns > XG_SHED_LATE_NS) {
+	if (a->armed_ns != UINT64_MAX && now > a->armed_due_ns &&
+	    now - a->armed_due_ns > XG_SHED_LATE_NS) {
 		if (!a->pp.shed)
 			xg_debug("agent ran %" PRIu64 " ms late: shedding push/pull",
-				 (now - a->armed_ns) / 1000000);
+				 (now - a->armed_due_ns) / 1000000);
 		a->shed_until_ns = now + XG_SHED_HOLD_NS;
 	}
 	a->pp.shed = now < a->shed_until_ns;
@@ -319,6 +319,11 @@ static uint64_t min_u64(uint64_t x, uint64_t y)
 	return x < y ? x : y;
 }
 
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
 static void arm_timer(struct xg_agent *a, uint64_t at)
 {
 	struct itimerspec its = { 0 };
@@ -337,6 +342,9 @@ static void arm_timer(struct xg_agent *a, uint64_t at)
 		return;
 	}
 	a->armed_ns = at;
+	/* A deadline already past when armed fires at once: its lateness
+	 * counts from now, not from the deadline. */
+	a->armed_due_ns = max_u64(at, xg_now_mono_ns());
 }
 
 /* TLS handshakes, certificate checks and state encoding run for a
