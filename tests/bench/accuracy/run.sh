@@ -285,7 +285,9 @@ above):
   counter (xg_notice) that it reads first thing at every wakeup, so the buddy
   notice is not lost; and the heartbeat is written first thing at every wakeup
   (a store into the mapped map), so a starved agent is answered for again the
-  moment it runs.
+  moment it runs. And an agent whose timers fire more than 500 ms late sheds
+  push/pull for 30 s, its own and other members' (a TLS handshake costs
+  about half a millisecond on each side; agent/daemon/agent_io.c).
 - VmRSS counts file pages mapped into each xgossipd, most of them shared with
   every other process (libc, BoringSSL); Serf is one static Go binary. xgossipd
   links libbpf, libxdp, libelf, zlib and json-c statically and, after start-up
