@@ -128,6 +128,7 @@ void xg_agent_get_info(struct xg_agent *a, struct xg_agent_info *out)
 	out->rx_limited = a->rx_limited;
 	out->tls_refused = a->pp.stats.tls_refused;
 	out->name_mismatch = a->pp.stats.name_mismatch;
+	out->pushpull_shed = a->pp_shed + a->pp.stats.shed;
 	out->keys = a->keyring.n;
 	out->primary_key_id = a->keyring.n ? xg_keyring_primary(&a->keyring)->id : 0;
 	out->tls = a->tls != NULL;

@@ -57,6 +57,8 @@ struct xg_agent_info {
 	uint64_t    rx_limited;    /* UDP over the per-source rate limit */
 	uint64_t    tls_refused;   /* streams whose certificate was refused */
 	uint64_t    name_mismatch; /* certificate not for the claimed node */
+	uint64_t    pushpull_shed; /* exchanges not started or refused while
+				    * the agent was starved of CPU */
 	unsigned    keys;          /* keyring size */
 	unsigned    primary_key_id;
 	bool        tls;           /* streams are TLS (not --insecure-dev) */

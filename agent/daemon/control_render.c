@@ -344,6 +344,7 @@ static const struct stat_field {
 	STAT(struct xg_agent_info, rx_limited),
 	STAT(struct xg_agent_info, tls_refused),
 	STAT(struct xg_agent_info, name_mismatch),
+	STAT(struct xg_agent_info, pushpull_shed),
 };
 #undef STAT
 

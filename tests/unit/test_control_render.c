@@ -233,6 +233,7 @@ static void test_info(void **state)
 		.uptime_ns = 61 * 1000000000ULL + 5,
 		.udp_rx_packets = 11, .pushpull_failed = 66,
 		.rx_unsealed = 5, .tls_refused = 4, .tls = true, .keys = 2,
+		.pushpull_shed = 3,
 		.primary_key_id = 77,
 	};
 	struct xg_ctl_info_src src = {
@@ -274,9 +275,10 @@ static void test_info(void **state)
 	assert_int_equal(field_int(members, "left"), 0);
 
 	assert_true(json_object_object_get_ex(o, "stats", &stats));
-	/* Every core counter and the ten agent counters, nothing else. */
+	/* Every core counter and the eleven agent counters, nothing else. */
 	assert_int_equal(json_object_object_length(stats),
-			 sizeof(struct xg_core_stats) / sizeof(uint64_t) + 10);
+			 sizeof(struct xg_core_stats) / sizeof(uint64_t) + 11);
+	assert_int_equal(field_int(stats, "pushpull_shed"), 3);
 	assert_int_equal(field_int(stats, "rx_unsealed"), 5);
 	assert_int_equal(field_int(stats, "tls_refused"), 4);
 	assert_true(field_bool(agent, "tls"));
