@@ -13,6 +13,7 @@
  * parser, the most intricate code here; the content checks still run
  * afterwards because a member holding the key may be buggy or old.
  */
+#include "core/bytes.h"
 #include "core/codec.h"
 
 #include <errno.h>
@@ -33,40 +34,6 @@ _Static_assert(sizeof(struct xg_gossip_hdr) == sizeof(struct xg_state_hdr),
 
 #define OFF(type, field) offsetof(struct type, field)
 
-/* --- byte order --------------------------------------------------------- */
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
 
 /* --- MAC ---------------------------------------------------------------- */
 
@@ -106,13 +73,13 @@ static int mac_check(const uint8_t *pkt, size_t mac_off, const uint8_t *key,
 static void hdr_write(uint8_t *p, uint8_t type, uint8_t flags, uint8_t key_id,
 		      uint16_t len, uint64_t cluster_id)
 {
-	put16(p + OFF(xg_hdr, magic), XG_MAGIC);
+	xg_be_put16(p + OFF(xg_hdr, magic), XG_MAGIC);
 	p[OFF(xg_hdr, version)] = XG_VERSION;
 	p[OFF(xg_hdr, type)] = type;
 	p[OFF(xg_hdr, flags)] = flags;
 	p[OFF(xg_hdr, key_id)] = key_id;
-	put16(p + OFF(xg_hdr, len), len);
-	put64(p + OFF(xg_hdr, cluster_id), cluster_id);
+	xg_be_put16(p + OFF(xg_hdr, len), len);
+	xg_be_put64(p + OFF(xg_hdr, cluster_id), cluster_id);
 }
 
 int xg_peek_header(const void *buf, size_t len, uint8_t *type,
@@ -122,14 +89,14 @@ int xg_peek_header(const void *buf, size_t len, uint8_t *type,
 
 	if (!p || len < HDR_LEN)
 		return -EBADMSG;
-	if (get16(p + OFF(xg_hdr, magic)) != XG_MAGIC)
+	if (xg_be_get16(p + OFF(xg_hdr, magic)) != XG_MAGIC)
 		return -EBADMSG;
 	if (p[OFF(xg_hdr, version)] != XG_VERSION)
 		return -EPROTO;
 	if (type)
 		*type = p[OFF(xg_hdr, type)];
 	if (cluster_id)
-		*cluster_id = get64(p + OFF(xg_hdr, cluster_id));
+		*cluster_id = xg_be_get64(p + OFF(xg_hdr, cluster_id));
 	return 0;
 }
 
@@ -137,7 +104,7 @@ int xg_peek_header(const void *buf, size_t len, uint8_t *type,
  * the struct size, so trailing bytes are as bad as missing ones. */
 static int fixed_len_check(const uint8_t *p, size_t len, size_t want)
 {
-	if (len != want || get16(p + OFF(xg_hdr, len)) != want)
+	if (len != want || xg_be_get16(p + OFF(xg_hdr, len)) != want)
 		return -EBADMSG;
 	return 0;
 }
@@ -159,11 +126,11 @@ ssize_t xg_probe_encode(const struct xg_probe_msg *m, const uint8_t key[16],
 	if (cap < PROBE_LEN)
 		return -ENOSPC;
 	hdr_write(p, m->type, m->flags, m->key_id, PROBE_LEN, m->cluster_id);
-	put32(p + OFF(xg_probe, seq), m->seq);
-	put32(p + OFF(xg_probe, reserved), 0);
-	put64(p + OFF(xg_probe, sender_id), m->sender_id);
-	put64(p + OFF(xg_probe, target_id), m->target_id);
-	put64(p + OFF(xg_probe, ts_ns), m->ts_ns);
+	xg_be_put32(p + OFF(xg_probe, seq), m->seq);
+	xg_be_put32(p + OFF(xg_probe, reserved), 0);
+	xg_be_put64(p + OFF(xg_probe, sender_id), m->sender_id);
+	xg_be_put64(p + OFF(xg_probe, target_id), m->target_id);
+	xg_be_put64(p + OFF(xg_probe, ts_ns), m->ts_ns);
 	mac_write(p, OFF(xg_probe, mac), key);
 	return PROBE_LEN;
 }
@@ -192,11 +159,11 @@ int xg_probe_decode(const void *buf, size_t len, const uint8_t key[16],
 	out->type = type;
 	out->flags = p[OFF(xg_hdr, flags)];
 	out->key_id = p[OFF(xg_hdr, key_id)];
-	out->cluster_id = get64(p + OFF(xg_hdr, cluster_id));
-	out->seq = get32(p + OFF(xg_probe, seq));
-	out->sender_id = get64(p + OFF(xg_probe, sender_id));
-	out->target_id = get64(p + OFF(xg_probe, target_id));
-	out->ts_ns = get64(p + OFF(xg_probe, ts_ns));
+	out->cluster_id = xg_be_get64(p + OFF(xg_hdr, cluster_id));
+	out->seq = xg_be_get32(p + OFF(xg_probe, seq));
+	out->sender_id = xg_be_get64(p + OFF(xg_probe, sender_id));
+	out->target_id = xg_be_get64(p + OFF(xg_probe, target_id));
+	out->ts_ns = xg_be_get64(p + OFF(xg_probe, ts_ns));
 	return 0;
 }
 
@@ -236,13 +203,13 @@ ssize_t xg_ping_req_encode(const struct xg_ping_req_msg *m,
 		return -ENOSPC;
 	hdr_write(p, XG_T_PING_REQ, m->flags, m->key_id, PREQ_LEN,
 		  m->cluster_id);
-	put32(p + OFF(xg_ping_req, seq), m->seq);
-	put16(p + OFF(xg_ping_req, target_port), m->target.port);
+	xg_be_put32(p + OFF(xg_ping_req, seq), m->seq);
+	xg_be_put16(p + OFF(xg_ping_req, target_port), m->target.port);
 	p[OFF(xg_ping_req, target_family)] = m->target.family;
 	p[OFF(xg_ping_req, reserved)] = 0;
-	put64(p + OFF(xg_ping_req, sender_id), m->sender_id);
-	put64(p + OFF(xg_ping_req, target_id), m->target_id);
-	put64(p + OFF(xg_ping_req, ts_ns), m->ts_ns);
+	xg_be_put64(p + OFF(xg_ping_req, sender_id), m->sender_id);
+	xg_be_put64(p + OFF(xg_ping_req, target_id), m->target_id);
+	xg_be_put64(p + OFF(xg_ping_req, ts_ns), m->ts_ns);
 	memcpy(p + OFF(xg_ping_req, target_addr), m->target.ip, 16);
 	mac_write(p, OFF(xg_ping_req, mac), key);
 	return PREQ_LEN;
@@ -276,13 +243,13 @@ int xg_ping_req_decode(const void *buf, size_t len, const uint8_t key[16],
 	memset(out, 0, sizeof(*out));
 	out->flags = p[OFF(xg_hdr, flags)];
 	out->key_id = p[OFF(xg_hdr, key_id)];
-	out->cluster_id = get64(p + OFF(xg_hdr, cluster_id));
-	out->seq = get32(p + OFF(xg_ping_req, seq));
-	out->sender_id = get64(p + OFF(xg_ping_req, sender_id));
-	out->target_id = get64(p + OFF(xg_ping_req, target_id));
-	out->ts_ns = get64(p + OFF(xg_ping_req, ts_ns));
+	out->cluster_id = xg_be_get64(p + OFF(xg_hdr, cluster_id));
+	out->seq = xg_be_get32(p + OFF(xg_ping_req, seq));
+	out->sender_id = xg_be_get64(p + OFF(xg_ping_req, sender_id));
+	out->target_id = xg_be_get64(p + OFF(xg_ping_req, target_id));
+	out->ts_ns = xg_be_get64(p + OFF(xg_ping_req, ts_ns));
 	out->target.family = family;
-	out->target.port = get16(p + OFF(xg_ping_req, target_port));
+	out->target.port = xg_be_get16(p + OFF(xg_ping_req, target_port));
 	memcpy(out->target.ip, ip, 16);
 	return 0;
 }
@@ -335,12 +302,12 @@ static void update_write(uint8_t *p, const struct xg_update_msg *u)
 	p[OFF(xg_update, family)] = u->addr.family;
 	p[OFF(xg_update, name_len)] = (uint8_t)nlen;
 	p[OFF(xg_update, reserved0)] = 0;
-	put16(p + OFF(xg_update, port), u->addr.port);
-	put16(p + OFF(xg_update, meta_len), u->meta_len);
-	put32(p + OFF(xg_update, incarnation), u->incarnation);
-	put32(p + OFF(xg_update, reserved1), 0);
-	put64(p + OFF(xg_update, node_id), u->node_id);
-	put64(p + OFF(xg_update, from_id), u->from_id);
+	xg_be_put16(p + OFF(xg_update, port), u->addr.port);
+	xg_be_put16(p + OFF(xg_update, meta_len), u->meta_len);
+	xg_be_put32(p + OFF(xg_update, incarnation), u->incarnation);
+	xg_be_put32(p + OFF(xg_update, reserved1), 0);
+	xg_be_put64(p + OFF(xg_update, node_id), u->node_id);
+	xg_be_put64(p + OFF(xg_update, from_id), u->from_id);
 	memcpy(p + OFF(xg_update, addr), u->addr.ip, 16);
 	memcpy(p + UPD_LEN, u->name, nlen);
 	if (u->meta_len)
@@ -361,7 +328,7 @@ static int update_read(const uint8_t *p, size_t avail,
 	state = p[OFF(xg_update, state)];
 	family = p[OFF(xg_update, family)];
 	nlen = p[OFF(xg_update, name_len)];
-	mlen = get16(p + OFF(xg_update, meta_len));
+	mlen = xg_be_get16(p + OFF(xg_update, meta_len));
 	if (!state_valid(state) ||
 	    !family_ip_valid(family, p + OFF(xg_update, addr)) ||
 	    mlen > XG_META_MAX)
@@ -374,11 +341,11 @@ static int update_read(const uint8_t *p, size_t avail,
 		return 0;
 	memset(u, 0, sizeof(*u));
 	u->state = state;
-	u->incarnation = get32(p + OFF(xg_update, incarnation));
-	u->node_id = get64(p + OFF(xg_update, node_id));
-	u->from_id = get64(p + OFF(xg_update, from_id));
+	u->incarnation = xg_be_get32(p + OFF(xg_update, incarnation));
+	u->node_id = xg_be_get64(p + OFF(xg_update, node_id));
+	u->from_id = xg_be_get64(p + OFF(xg_update, from_id));
 	u->addr.family = family;
-	u->addr.port = get16(p + OFF(xg_update, port));
+	u->addr.port = xg_be_get16(p + OFF(xg_update, port));
 	memcpy(u->addr.ip, p + OFF(xg_update, addr), 16);
 	memcpy(u->name, p + UPD_LEN, nlen);
 	u->meta_len = mlen;
@@ -419,7 +386,7 @@ int xg_batch_begin(struct xg_batch *b, uint8_t type, uint8_t flags,
 	 * never holds stale bytes. */
 	memset(b->buf, 0, BATCH_HDR);
 	hdr_write(b->buf, type, flags, 0, 0, cluster_id);
-	put64(b->buf + OFF(xg_gossip_hdr, sender_id), sender_id);
+	xg_be_put64(b->buf + OFF(xg_gossip_hdr, sender_id), sender_id);
 	return 0;
 }
 
@@ -456,12 +423,12 @@ ssize_t xg_batch_finish_kid(struct xg_batch *b, uint8_t key_id,
 	total = b->len + XG_MAC_LEN;
 	if (b->type == XG_T_GOSSIP) {
 		/* GOSSIP is a datagram: its header carries its length. */
-		put16(b->buf + OFF(xg_hdr, len), (uint16_t)total);
+		xg_be_put16(b->buf + OFF(xg_hdr, len), (uint16_t)total);
 		b->buf[OFF(xg_gossip_hdr, count)] = (uint8_t)b->count;
 	} else {
 		/* STATE can exceed 64 KiB: the TCP frame length carries it. */
-		put16(b->buf + OFF(xg_hdr, len), 0);
-		put32(b->buf + OFF(xg_state_hdr, count), b->count);
+		xg_be_put16(b->buf + OFF(xg_hdr, len), 0);
+		xg_be_put32(b->buf + OFF(xg_state_hdr, count), b->count);
 	}
 	mac_write(b->buf, b->len, key);
 	return (ssize_t)total;
@@ -473,12 +440,12 @@ static uint32_t batch_count(const uint8_t *p, uint8_t type)
 {
 	if (type == XG_T_GOSSIP)
 		return p[OFF(xg_gossip_hdr, count)];
-	return get32(p + OFF(xg_state_hdr, count));
+	return xg_be_get32(p + OFF(xg_state_hdr, count));
 }
 
 static int batch_shape_check(const uint8_t *p, size_t len, uint8_t type)
 {
-	uint16_t declared = get16(p + OFF(xg_hdr, len));
+	uint16_t declared = xg_be_get16(p + OFF(xg_hdr, len));
 
 	if (len < BATCH_HDR + XG_MAC_LEN || len > batch_limit(type))
 		return -EBADMSG;
@@ -540,8 +507,8 @@ int xg_batch_open(struct xg_batch_reader *r, const void *buf, size_t len,
 	r->left = count;
 	r->type = type;
 	r->flags = p[OFF(xg_hdr, flags)];
-	r->cluster_id = get64(p + OFF(xg_hdr, cluster_id));
-	r->sender_id = get64(p + OFF(xg_gossip_hdr, sender_id));
+	r->cluster_id = xg_be_get64(p + OFF(xg_hdr, cluster_id));
+	r->sender_id = xg_be_get64(p + OFF(xg_gossip_hdr, sender_id));
 	return 0;
 }
 

@@ -18,6 +18,8 @@
 
 #include <xgossip/siphash.h>
 
+#include "core/bytes.h"
+
 #define OFF(type, field) offsetof(struct type, field)
 
 /* Offsets of the PUSH / PULL_RESPONSE body, right after struct xg_msg_hdr.
@@ -35,56 +37,24 @@ _Static_assert(XG_MSG_DATA_HDR == 56, "PUSH fixed part is 56 bytes");
 _Static_assert(XG_MSG_CTRL_LEN == 48, "control packets are 48 bytes");
 _Static_assert(XG_MSG_MAX_PAYLOAD == 1272, "max payload changed");
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
 
 /* --- ids ---------------------------------------------------------------- */
 
 void xg_msg_id_make(uint8_t id[XG_MSG_ID_LEN], uint64_t origin,
 		    uint32_t incarnation, uint32_t counter)
 {
-	put64(id, origin);
-	put64(id + 8, (uint64_t)incarnation << 32 | counter);
+	xg_be_put64(id, origin);
+	xg_be_put64(id + 8, (uint64_t)incarnation << 32 | counter);
 }
 
 uint64_t xg_msg_id_origin(const uint8_t id[XG_MSG_ID_LEN])
 {
-	return get64(id);
+	return xg_be_get64(id);
 }
 
 uint64_t xg_msg_id_seq(const uint8_t id[XG_MSG_ID_LEN])
 {
-	return get64(id + 8);
+	return xg_be_get64(id + 8);
 }
 
 /* --- MAC ---------------------------------------------------------------- */
@@ -143,15 +113,15 @@ bool xg_msg_topic_valid(const char *topic, size_t len)
 
 static void hdr_write(uint8_t *p, const struct xg_msg_pkt *m, size_t total)
 {
-	put16(p + OFF(xg_hdr, magic), XG_MAGIC);
+	xg_be_put16(p + OFF(xg_hdr, magic), XG_MAGIC);
 	p[OFF(xg_hdr, version)] = XG_VERSION;
 	p[OFF(xg_hdr, type)] = m->type;
 	p[OFF(xg_hdr, flags)] = m->flags;
 	p[OFF(xg_hdr, key_id)] = m->key_id;
-	put16(p + OFF(xg_hdr, len), (uint16_t)total);
-	put64(p + OFF(xg_hdr, cluster_id), m->cluster_id);
+	xg_be_put16(p + OFF(xg_hdr, len), (uint16_t)total);
+	xg_be_put64(p + OFF(xg_hdr, cluster_id), m->cluster_id);
 	memcpy(p + OFF(xg_msg_hdr, msg_id), m->msg.id, XG_MSG_ID_LEN);
-	put64(p + OFF(xg_msg_hdr, sender_id), m->msg.sender_id);
+	xg_be_put64(p + OFF(xg_msg_hdr, sender_id), m->msg.sender_id);
 }
 
 /* Size of a data packet for this content, 0 if the content is invalid,
@@ -195,11 +165,11 @@ ssize_t xg_msg_encode(const struct xg_msg_pkt *p, const uint8_t key[16],
 	if (cap < total)
 		return -ENOSPC;
 	hdr_write(out, p, total);
-	put64(out + B_ORIGIN_MS, m->origin_ms);
+	xg_be_put64(out + B_ORIGIN_MS, m->origin_ms);
 	out[B_HOPS] = m->hops;
 	out[B_TOPIC_LEN] = (uint8_t)tlen;
-	put16(out + B_RESERVED, 0);
-	put32(out + B_PAYLOAD_LEN, m->payload_len);
+	xg_be_put16(out + B_RESERVED, 0);
+	xg_be_put32(out + B_PAYLOAD_LEN, m->payload_len);
 	memcpy(out + B_TOPIC, m->topic, tlen);
 	if (m->payload_len)
 		memcpy(out + B_TOPIC + tlen, m->payload, m->payload_len);
@@ -222,7 +192,7 @@ static int shape_check(const uint8_t *p, size_t len, uint8_t *type)
 {
 	if (!p || len < sizeof(struct xg_hdr))
 		return -EBADMSG;
-	if (get16(p + OFF(xg_hdr, magic)) != XG_MAGIC)
+	if (xg_be_get16(p + OFF(xg_hdr, magic)) != XG_MAGIC)
 		return -EBADMSG;
 	if (p[OFF(xg_hdr, version)] != XG_VERSION)
 		return -EPROTO;
@@ -237,7 +207,7 @@ static int shape_check(const uint8_t *p, size_t len, uint8_t *type)
  * must state the real length, so trailing bytes are as bad as missing. */
 static int length_check(const uint8_t *p, size_t len, uint8_t type)
 {
-	if (get16(p + OFF(xg_hdr, len)) != len)
+	if (xg_be_get16(p + OFF(xg_hdr, len)) != len)
 		return -EBADMSG;
 	if (!xg_msg_type_is_data(type))
 		return len == XG_MSG_CTRL_LEN ? 0 : -EBADMSG;
@@ -251,7 +221,7 @@ static int length_check(const uint8_t *p, size_t len, uint8_t type)
 static int body_check(const uint8_t *p, size_t len)
 {
 	size_t tlen = p[B_TOPIC_LEN];
-	size_t plen = get32(p + B_PAYLOAD_LEN);
+	size_t plen = xg_be_get32(p + B_PAYLOAD_LEN);
 
 	if (tlen == 0 || tlen > XG_MSG_TOPIC_MAX)
 		return -EBADMSG;
@@ -268,10 +238,10 @@ static void head_read(const uint8_t *p, uint8_t type, struct xg_msg_pkt *out)
 	out->type = type;
 	out->flags = p[OFF(xg_hdr, flags)];
 	out->key_id = p[OFF(xg_hdr, key_id)];
-	out->cluster_id = get64(p + OFF(xg_hdr, cluster_id));
+	out->cluster_id = xg_be_get64(p + OFF(xg_hdr, cluster_id));
 	memcpy(out->msg.id, p + OFF(xg_msg_hdr, msg_id), XG_MSG_ID_LEN);
 	out->msg.origin_id = xg_msg_id_origin(out->msg.id);
-	out->msg.sender_id = get64(p + OFF(xg_msg_hdr, sender_id));
+	out->msg.sender_id = xg_be_get64(p + OFF(xg_msg_hdr, sender_id));
 }
 
 /* reserved is written as zero and ignored here, so a later version can
@@ -280,11 +250,11 @@ static void body_read(const uint8_t *p, struct xg_msg *m)
 {
 	size_t tlen = p[B_TOPIC_LEN];
 
-	m->origin_ms = get64(p + B_ORIGIN_MS);
+	m->origin_ms = xg_be_get64(p + B_ORIGIN_MS);
 	m->hops = p[B_HOPS];
 	memcpy(m->topic, p + B_TOPIC, tlen);
 	m->topic[tlen] = '\0';
-	m->payload_len = get32(p + B_PAYLOAD_LEN);
+	m->payload_len = xg_be_get32(p + B_PAYLOAD_LEN);
 	m->payload = p + B_TOPIC + tlen;
 }
 

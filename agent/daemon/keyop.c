@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "daemon/keyop.h"
 
+#include "core/bytes.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -8,24 +10,6 @@
 #include <xgossip/wire.h>
 
 #define OFF(f) offsetof(struct xg_keyop, f)
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
 
 ssize_t xg_keyop_encode(const struct xg_keyring *kr, uint64_t cluster_id,
 			const struct xg_keyop_msg *m,
@@ -53,15 +37,12 @@ ssize_t xg_keyop_encode(const struct xg_keyring *kr, uint64_t cluster_id,
 	out[OFF(hdr.type)] = XG_T_KEYOP;
 	out[OFF(hdr.flags)] = m->reply ? XG_F_REPLY : 0;
 	out[OFF(hdr.key_id)] = k->id;
-	put64(out + OFF(hdr.cluster_id), cluster_id);
+	xg_be_put64(out + OFF(hdr.cluster_id), cluster_id);
 	out[OFF(op)] = m->op;
 	out[OFF(count)] = (uint8_t)count;
 	out[OFF(primary)] = (uint8_t)primary;
 	status = m->status < 0 ? (uint32_t)-m->status : 0;
-	out[OFF(status)] = (uint8_t)(status >> 24);
-	out[OFF(status) + 1] = (uint8_t)(status >> 16);
-	out[OFF(status) + 2] = (uint8_t)(status >> 8);
-	out[OFF(status) + 3] = (uint8_t)status;
+	xg_be_put32(out + OFF(status), status);
 	if (!m->reply)
 		memcpy(out + OFF(key), m->key, XG_KEY_LEN);
 	for (i = 0; i < count; i++)
@@ -98,7 +79,7 @@ int xg_keyop_decode(const struct xg_keyring *kr, uint64_t cluster_id,
 	    buf[OFF(hdr.magic) + 1] != (XG_MAGIC & 0xff) ||
 	    buf[OFF(hdr.version)] != XG_VERSION ||
 	    buf[OFF(hdr.type)] != XG_T_KEYOP ||
-	    get64(buf + OFF(hdr.cluster_id)) != cluster_id)
+	    xg_be_get64(buf + OFF(hdr.cluster_id)) != cluster_id)
 		return -EPROTO;
 	count = buf[OFF(count)];
 	if (count > XG_KEYRING_MAX || buf[OFF(primary)] > count ||
@@ -115,9 +96,7 @@ int xg_keyop_decode(const struct xg_keyring *kr, uint64_t cluster_id,
 	out->op = buf[OFF(op)];
 	if (out->op > 3)
 		return -EBADMSG;
-	status = (uint32_t)buf[OFF(status)] << 24 |
-		 (uint32_t)buf[OFF(status) + 1] << 16 |
-		 (uint32_t)buf[OFF(status) + 2] << 8 | buf[OFF(status) + 3];
+	status = xg_be_get32(buf + OFF(status));
 	if (status > 4095)
 		return -EBADMSG;
 	out->status = -(int)status;
