@@ -14,6 +14,7 @@
  * afterwards because a member holding the key may be buggy or old.
  */
 #include "core/bytes.h"
+#include "core/mac.h"
 #include "core/codec.h"
 
 #include <errno.h>
@@ -35,38 +36,6 @@ _Static_assert(sizeof(struct xg_gossip_hdr) == sizeof(struct xg_state_hdr),
 #define OFF(type, field) offsetof(struct type, field)
 
 
-/* --- MAC ---------------------------------------------------------------- */
-
-static void mac_write(uint8_t *pkt, size_t mac_off, const uint8_t key[16])
-{
-	xg_mac_store(pkt + mac_off, xg_siphash24(key, pkt, (__u32)mac_off));
-}
-
-/* Compare without an early exit so timing does not reveal how many leading
- * bytes of a forged MAC were right. */
-static bool mac_matches(const uint8_t *pkt, size_t mac_off,
-			const uint8_t key[16])
-{
-	uint8_t want[XG_MAC_LEN];
-	uint8_t diff = 0;
-	size_t i;
-
-	xg_mac_store(want, xg_siphash24(key, pkt, (__u32)mac_off));
-	for (i = 0; i < XG_MAC_LEN; i++)
-		diff |= (uint8_t)(want[i] ^ pkt[mac_off + i]);
-	return diff == 0;
-}
-
-/* key2 is the other key of a rotation; either one authenticates. */
-static int mac_check(const uint8_t *pkt, size_t mac_off, const uint8_t *key,
-		     const uint8_t *key2)
-{
-	if (key && mac_matches(pkt, mac_off, key))
-		return 0;
-	if (key2 && mac_matches(pkt, mac_off, key2))
-		return 0;
-	return -EACCES;
-}
 
 /* --- common header ------------------------------------------------------ */
 
@@ -131,7 +100,7 @@ ssize_t xg_probe_encode(const struct xg_probe_msg *m, const uint8_t key[16],
 	xg_be_put64(p + OFF(xg_probe, sender_id), m->sender_id);
 	xg_be_put64(p + OFF(xg_probe, target_id), m->target_id);
 	xg_be_put64(p + OFF(xg_probe, ts_ns), m->ts_ns);
-	mac_write(p, OFF(xg_probe, mac), key);
+	xg_mac_write(p, OFF(xg_probe, mac), key);
 	return PROBE_LEN;
 }
 
@@ -150,7 +119,7 @@ int xg_probe_decode(const void *buf, size_t len, const uint8_t key[16],
 	err = fixed_len_check(p, len, PROBE_LEN);
 	if (err)
 		return err;
-	err = mac_check(p, OFF(xg_probe, mac), key, key2);
+	err = xg_mac_check(p, OFF(xg_probe, mac), key, key2);
 	if (err)
 		return err;
 	if (!out)
@@ -211,7 +180,7 @@ ssize_t xg_ping_req_encode(const struct xg_ping_req_msg *m,
 	xg_be_put64(p + OFF(xg_ping_req, target_id), m->target_id);
 	xg_be_put64(p + OFF(xg_ping_req, ts_ns), m->ts_ns);
 	memcpy(p + OFF(xg_ping_req, target_addr), m->target.ip, 16);
-	mac_write(p, OFF(xg_ping_req, mac), key);
+	xg_mac_write(p, OFF(xg_ping_req, mac), key);
 	return PREQ_LEN;
 }
 
@@ -231,7 +200,7 @@ int xg_ping_req_decode(const void *buf, size_t len, const uint8_t key[16],
 	err = fixed_len_check(p, len, PREQ_LEN);
 	if (err)
 		return err;
-	err = mac_check(p, OFF(xg_ping_req, mac), key, key2);
+	err = xg_mac_check(p, OFF(xg_ping_req, mac), key, key2);
 	if (err)
 		return err;
 	family = p[OFF(xg_ping_req, target_family)];
@@ -430,7 +399,7 @@ ssize_t xg_batch_finish_kid(struct xg_batch *b, uint8_t key_id,
 		xg_be_put16(b->buf + OFF(xg_hdr, len), 0);
 		xg_be_put32(b->buf + OFF(xg_state_hdr, count), b->count);
 	}
-	mac_write(b->buf, b->len, key);
+	xg_mac_write(b->buf, b->len, key);
 	return (ssize_t)total;
 }
 
@@ -492,7 +461,7 @@ int xg_batch_open(struct xg_batch_reader *r, const void *buf, size_t len,
 	if (err)
 		return err;
 	body_end = len - XG_MAC_LEN;
-	err = mac_check(p, body_end, key, key2);
+	err = xg_mac_check(p, body_end, key, key2);
 	if (err)
 		return err;
 	/* An absurd count costs nothing: the walk stops at the first update

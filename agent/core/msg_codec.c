@@ -19,6 +19,7 @@
 #include <xgossip/siphash.h>
 
 #include "core/bytes.h"
+#include "core/mac.h"
 
 #define OFF(type, field) offsetof(struct type, field)
 
@@ -57,37 +58,6 @@ uint64_t xg_msg_id_seq(const uint8_t id[XG_MSG_ID_LEN])
 	return xg_be_get64(id + 8);
 }
 
-/* --- MAC ---------------------------------------------------------------- */
-
-static void mac_write(uint8_t *pkt, size_t mac_off, const uint8_t key[16])
-{
-	xg_mac_store(pkt + mac_off, xg_siphash24(key, pkt, (__u32)mac_off));
-}
-
-/* No early exit, so the time taken says nothing about how much of a
- * forged MAC was right. */
-static bool mac_matches(const uint8_t *pkt, size_t mac_off,
-			const uint8_t key[16])
-{
-	uint8_t want[XG_MAC_LEN];
-	uint8_t diff = 0;
-	size_t i;
-
-	xg_mac_store(want, xg_siphash24(key, pkt, (__u32)mac_off));
-	for (i = 0; i < XG_MAC_LEN; i++)
-		diff |= (uint8_t)(want[i] ^ pkt[mac_off + i]);
-	return diff == 0;
-}
-
-static int mac_check(const uint8_t *pkt, size_t mac_off, const uint8_t *key,
-		     const uint8_t *key2)
-{
-	if (key && mac_matches(pkt, mac_off, key))
-		return 0;
-	if (key2 && mac_matches(pkt, mac_off, key2))
-		return 0;
-	return -EACCES;
-}
 
 /* --- topic -------------------------------------------------------------- */
 
@@ -154,7 +124,7 @@ ssize_t xg_msg_encode(const struct xg_msg_pkt *p, const uint8_t key[16],
 		if (cap < XG_MSG_CTRL_LEN)
 			return -ENOSPC;
 		hdr_write(out, p, XG_MSG_CTRL_LEN);
-		mac_write(out, HDR_LEN, key);
+		xg_mac_write(out, HDR_LEN, key);
 		return XG_MSG_CTRL_LEN;
 	}
 	total = data_size(m, &tlen);
@@ -173,7 +143,7 @@ ssize_t xg_msg_encode(const struct xg_msg_pkt *p, const uint8_t key[16],
 	memcpy(out + B_TOPIC, m->topic, tlen);
 	if (m->payload_len)
 		memcpy(out + B_TOPIC + tlen, m->payload, m->payload_len);
-	mac_write(out, total - XG_MAC_LEN, key);
+	xg_mac_write(out, total - XG_MAC_LEN, key);
 	return (ssize_t)total;
 }
 
@@ -271,7 +241,7 @@ int xg_msg_decode(const void *buf, size_t len, const uint8_t key[16],
 	err = length_check(p, len, type);
 	if (err)
 		return err;
-	err = mac_check(p, len - XG_MAC_LEN, key, key2);
+	err = xg_mac_check(p, len - XG_MAC_LEN, key, key2);
 	if (err)
 		return err;
 	if (xg_msg_type_is_data(type)) {

@@ -2,6 +2,7 @@
 #include "daemon/keyop.h"
 
 #include "core/bytes.h"
+#include "core/mac.h"
 
 #include <errno.h>
 #include <string.h>
@@ -48,22 +49,8 @@ ssize_t xg_keyop_encode(const struct xg_keyring *kr, uint64_t cluster_id,
 	for (i = 0; i < count; i++)
 		memcpy(out + sizeof(struct xg_keyop) + (size_t)i * XG_KEY_LEN,
 		       ring->keys[i].secret, XG_KEY_LEN);
-	xg_mac_store(out + len - XG_MAC_LEN,
-		     xg_siphash24(k->state_mac, out, len - XG_MAC_LEN));
+	xg_mac_write(out, len - XG_MAC_LEN, k->state_mac);
 	return (ssize_t)len;
-}
-
-/* Without an early exit: timing must not tell how much of a forged MAC
- * was right. */
-static bool mac_ok(const uint8_t key[16], const uint8_t *buf, size_t len)
-{
-	uint8_t want[XG_MAC_LEN], diff = 0;
-	size_t i;
-
-	xg_mac_store(want, xg_siphash24(key, buf, (__u32)(len - XG_MAC_LEN)));
-	for (i = 0; i < XG_MAC_LEN; i++)
-		diff |= want[i] ^ buf[len - XG_MAC_LEN + i];
-	return diff == 0;
 }
 
 int xg_keyop_decode(const struct xg_keyring *kr, uint64_t cluster_id,
@@ -89,7 +76,7 @@ int xg_keyop_decode(const struct xg_keyring *kr, uint64_t cluster_id,
 	k = xg_keyring_by_id(kr, buf[OFF(hdr.key_id)]);
 	if (!k)
 		return -ENOKEY;
-	if (!mac_ok(k->state_mac, buf, len))
+	if (!xg_mac_matches(buf, len - XG_MAC_LEN, k->state_mac))
 		return -EACCES;
 	memset(out, 0, sizeof(*out));
 	out->reply = buf[OFF(hdr.flags)] & XG_F_REPLY;

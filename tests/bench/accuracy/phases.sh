@@ -137,51 +137,40 @@ phase_partition() {
 	fi
 }
 
-phase_detect() {
-	local r v i tk alive=("${ALL[@]}") others res
+# kill_and_detect PHASE SIGNAL WHAT: ACC_REPS times, send SIGNAL to the
+# highest-numbered node still running and record how long until every other
+# node declared it failed.  Each repetition sees one node fewer.
+kill_and_detect() {
+	local phase=$1 sig=$2 what=$3 r v tk alive=("${ALL[@]}") others res
 	for ((r = 1; r <= ACC_REPS; r++)); do
 		v=${alive[-1]}
 		unset 'alive[-1]'
 		others=("${alive[@]}")
 		sleep 2
 		tk=$(now)
-		xg_kill "$v" KILL
+		xg_kill "$v" "$sig"
 		if acc_wait_fail "$v" "$tk" 90 "${others[@]}"; then
 			res=$ACC_OUT
-			rec detect "$r" "$tk" "$(now)" "$v" $res
-			xg_say "$SYS N=$N: n$v detected ($res)"
+			rec "$phase" "$r" "$tk" "$(now)" "$v" $res
+			xg_say "$SYS N=$N: ${what}n$v detected ($res)"
 		else
-			rec detect "$r" "$tk" "$(now)" "$v" nan nan
-			xg_say "$SYS N=$N: n$v NOT detected everywhere in 90s"
+			rec "$phase" "$r" "$tk" "$(now)" "$v" nan nan
+			xg_say "$SYS N=$N: ${what}n$v NOT detected everywhere in 90s"
+		fi
+		if [ "$sig" != KILL ]; then
+			xg_kill "$v" KILL # a stopped process takes SIGKILL
+			xg_wait_exit "$v" 5
 		fi
 	done
 }
 
+phase_detect() { kill_and_detect detect KILL ""; }
+
 # As detect, but the agent hangs (SIGSTOP) instead of dying: with XDP the
 # kernel answers for it until its heartbeat is older than the liveness
 # window, then the ordinary detection runs.  The stopped agent is killed
-# once detected, so every repetition sees one node fewer, as in detect.
-phase_hang() {
-	local r v tk alive=("${ALL[@]}") others res
-	for ((r = 1; r <= ACC_REPS; r++)); do
-		v=${alive[-1]}
-		unset 'alive[-1]'
-		others=("${alive[@]}")
-		sleep 2
-		tk=$(now)
-		xg_kill "$v" STOP
-		if acc_wait_fail "$v" "$tk" 90 "${others[@]}"; then
-			res=$ACC_OUT
-			rec hang "$r" "$tk" "$(now)" "$v" $res
-			xg_say "$SYS N=$N: hung n$v detected ($res)"
-		else
-			rec hang "$r" "$tk" "$(now)" "$v" nan nan
-			xg_say "$SYS N=$N: hung n$v NOT detected everywhere in 90s"
-		fi
-		xg_kill "$v" KILL # a stopped process takes SIGKILL
-		xg_wait_exit "$v" 5
-	done
-}
+# once detected.
+phase_hang() { kill_and_detect hang STOP "hung "; }
 
 IFS=, read -r -a plist <<<"$PHASES"
 for p in "${plist[@]}"; do
