@@ -21,6 +21,7 @@ PKGS=(
 	libjson-c-dev              # control socket protocol
 	pkg-config                 # Makefile finds json-c through it
 	iproute2                   # ip netns / link / neigh in tests/ns, demo, bench
+	nftables                   # packet loss on the test bridge (no sch_netem needed)
 	procps                     # sysctl in the test namespaces
 	util-linux                 # mount (bpffs in .ci/run), flock
 	coreutils                  # timeout(1) bounds every test

@@ -414,6 +414,35 @@ int xg_core_member_find(const struct xg_core *c, uint64_t id,
 	return 0;
 }
 
+static bool live_other(const struct xg_core *c, const struct xg_member *m,
+		       const void *arg)
+{
+	uint64_t exclude = *(const uint64_t *)arg;
+
+	(void)c;
+	return !m->info.is_self && m->info.id != exclude &&
+	       (m->info.state == XG_ALIVE || m->info.state == XG_SUSPECT);
+}
+
+size_t xg_core_pick_live(struct xg_core *c, size_t k, uint64_t exclude,
+			 uint64_t *out)
+{
+	size_t n = xg_pick_random(c, k, live_other, &exclude), i;
+
+	for (i = 0; i < n; i++)
+		out[i] = c->scratch[i]->info.id;
+	return n;
+}
+
+size_t xg_core_live_others(const struct xg_core *c)
+{
+	size_t live = xg_members_live(&c->members);
+	bool self_live = c->self->info.state == XG_ALIVE ||
+			 c->self->info.state == XG_SUSPECT;
+
+	return live - (self_live && live ? 1 : 0);
+}
+
 size_t xg_core_count_state(const struct xg_core *c, enum xg_state s)
 {
 	if (s < XG_ALIVE || s > XG_LEFT)

@@ -206,6 +206,13 @@ int    xg_core_member_at(const struct xg_core *core, size_t i,
 			 struct xg_member_info *out);
 int    xg_core_member_find(const struct xg_core *core, uint64_t id,
 			   struct xg_member_info *out);
+/* Up to k distinct random members, alive or suspect, other than this node
+ * and exclude (0: none): their ids into out.  User messaging picks its
+ * push and pull-sync targets with it (core/msg.h). */
+size_t xg_core_pick_live(struct xg_core *core, size_t k, uint64_t exclude,
+			 uint64_t *out);
+/* Members alive or suspect, this node not counted. */
+size_t xg_core_live_others(const struct xg_core *core);
 /* Number of members in the given state (self counts). */
 size_t xg_core_count_state(const struct xg_core *core, enum xg_state s);
 

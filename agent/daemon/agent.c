@@ -21,6 +21,7 @@
 #include "util/keys.h"
 #include "util/memtrim.h"
 #include "daemon/agent_keys.h"
+#include "daemon/agent_msg.h"
 #include "util/log.h"
 #include "util/version.h"
 
@@ -465,6 +466,8 @@ static int setup(struct xg_agent *a)
 	if (!err)
 		err = setup_core(a);
 	if (!err)
+		err = xg_agent_msg_setup(a);
+	if (!err)
 		err = setup_services(a);
 	if (!err)
 		err = xg_agent_xdp_setup(a);
@@ -514,6 +517,7 @@ static void teardown(struct xg_agent *a, bool clean)
 		xg_udp_close(a->udp);
 		free(a->udp);
 	}
+	xg_agent_msg_close(a);
 	xg_core_free(a->core);
 	xg_loop_free(a->loop);
 	if (a->sd.path)

@@ -40,6 +40,15 @@ int xg_agent_leave(struct xg_agent *a);
 int xg_agent_tags_set(struct xg_agent *a, const char *const *kv, size_t n);
 int xg_agent_tags_del(struct xg_agent *a, const char *const *keys, size_t n);
 
+/* Broadcast a user message to every live member (docs/MESSAGING.md);
+ * its id into id.  0 or the messenger's errors (core/msg.h,
+ * xg_msgr_broadcast). */
+int xg_agent_broadcast(struct xg_agent *a, const char *topic,
+		       const void *payload, size_t len, uint8_t id[16]);
+/* The messenger's counters, NULL before it exists. */
+struct xg_msgr_stats;
+const struct xg_msgr_stats *xg_agent_msg_stats(struct xg_agent *a);
+
 /* Facts for `xgossipctl info`. */
 struct xg_agent_info {
 	const char *version;

@@ -11,6 +11,7 @@
 
 #include <xgossip/wire.h>
 
+#include "core/msg.h"
 #include "core/swim.h"
 #include "daemon/agent.h"
 #include "daemon/config.h"
@@ -56,6 +57,13 @@ struct xg_agent_xdp {
 	uint64_t            suspected_seen; /* xg_xdp_suspected_pings() read */
 };
 
+/* The agent's end of user messaging (agent_msg.c). */
+struct xg_agent_msg {
+	struct xg_msgr     *m;
+	uint64_t            delivered;   /* to the application, any kind */
+	uint64_t            seen_errors; /* XDP seen map writes that failed */
+};
+
 struct xg_agent {
 	const struct xg_agent_config *cfg;
 	struct xg_loop     *loop;
@@ -92,6 +100,7 @@ struct xg_agent {
 	struct xg_tags      tags;
 	const char         *xdp_active; /* "native", "generic" or "off" */
 	struct xg_agent_xdp xdp;
+	struct xg_agent_msg msg;
 
 	struct xg_join     *joins;
 
@@ -111,6 +120,14 @@ void xg_agent_timer_event(struct xg_watch *w, uint32_t events);
 void xg_agent_signal_event(struct xg_watch *w, uint32_t events);
 /* After every wakeup: persist, check the leave, re-arm the timer. */
 void xg_agent_after_wakeup(struct xg_agent *a);
+/* Seal buf with the keyring's primary key and send it (every UDP packet
+ * but the probes, which the core signs and the XDP program reads). */
+int  xg_agent_send_sealed(struct xg_agent *a, const struct xg_addr *to,
+			  const void *buf, size_t len);
+/* agent_msg.c: a message for this node's application (subscribers,
+ * event handlers), whichever way it came. */
+void xg_agent_msg_deliver(struct xg_agent *a, const struct xg_msg *msg,
+			  bool unicast);
 int  xg_agent_start_leave(struct xg_agent *a, const char *why);
 void xg_agent_persist_incarnation(struct xg_agent *a);
 int  xg_agent_write_peers(struct xg_agent *a);

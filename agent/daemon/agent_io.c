@@ -16,6 +16,7 @@
 
 #include "daemon/agent_int.h"
 #include "daemon/agent_keys.h"
+#include "daemon/agent_msg.h"
 #include "util/duration.h"
 #include "util/log.h"
 #include "util/memtrim.h"
@@ -27,21 +28,27 @@
 
 /* Probes go as the core signed them (the XDP program reads and answers
  * them); everything else is sealed with the keyring's primary key. */
+int xg_agent_send_sealed(struct xg_agent *a, const struct xg_addr *to,
+			 const void *buf, size_t len)
+{
+	uint8_t sealed[XG_UDP_WIRE_MAX];
+	ssize_t n = xg_agent_seal(a, buf, len, sealed, sizeof(sealed));
+
+	if (n < 0)
+		return (int)n;
+	return xg_udp_send(a->udp, to, sealed, (size_t)n);
+}
+
 static int io_send(void *ctx, const struct xg_addr *to, const void *buf,
 		   size_t len)
 {
 	struct xg_agent *a = ctx;
-	uint8_t sealed[XG_UDP_WIRE_MAX];
-	ssize_t n;
 
 	if (len >= sizeof(struct xg_hdr) &&
 	    xg_wire_is_probe(((const uint8_t *)buf)[offsetof(struct xg_hdr,
 							      type)]))
 		return xg_udp_send(a->udp, to, buf, len);
-	n = xg_agent_seal(a, buf, len, sealed, sizeof(sealed));
-	if (n < 0)
-		return (int)n;
-	return xg_udp_send(a->udp, to, sealed, (size_t)n);
+	return xg_agent_send_sealed(a, to, buf, len);
 }
 
 static void io_event(void *ctx, const struct xg_event *ev)
@@ -125,6 +132,11 @@ static void on_datagram(void *ctx, const struct xg_addr *from,
 		}
 		buf = inner;
 		len = (size_t)n;
+		if (xg_wire_is_msg(buf[offsetof(struct xg_hdr, type)])) {
+			xg_agent_msg_on_packet(a, from, buf, len,
+					       xg_now_mono_ns());
+			return;
+		}
 	}
 	(void)xg_core_on_packet(a->core, from, buf, len, rx_ns);
 }
@@ -181,6 +193,7 @@ void xg_agent_timer_event(struct xg_watch *w, uint32_t events)
 	for (j = a->joins; j; j = j->next)
 		xg_join_tick(j, now);
 	xg_core_tick(a->core, now);
+	xg_agent_msg_tick(a, now);
 }
 
 /* ---- leaving and signals ----------------------------------------------- */
@@ -383,6 +396,7 @@ void xg_agent_after_wakeup(struct xg_agent *a)
 
 	next = xg_core_next_deadline(a->core);
 	next = min_u64(next, xg_pp_next_deadline(&a->pp));
+	next = min_u64(next, xg_agent_msg_next_deadline(a));
 	for (j = a->joins; j; j = j->next)
 		next = min_u64(next, xg_join_next_deadline(j));
 	if (a->leaving)

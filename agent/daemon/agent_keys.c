@@ -14,6 +14,7 @@
 #include <xgossip/wire.h>
 
 #include "daemon/agent_int.h"
+#include "daemon/agent_msg.h"
 #include "util/aead.h"
 #include "util/keys.h"
 #include "util/log.h"
@@ -148,6 +149,8 @@ int xg_agent_keys_apply(struct xg_agent *a)
 	if (!err && a->xdp.x)
 		err = xg_xdp_set_keys(a->xdp.x, p->probe, p->id,
 				      s ? s->probe : NULL, s ? s->id : 0);
+	if (!err)
+		err = xg_agent_msg_keys(a);
 	return err;
 }
 

@@ -79,6 +79,11 @@ struct xg_agent_config {
 	enum xg_xdp_mode  xdp_mode;      /* default XG_XDP_AUTO */
 	const char       *xdp_instance;  /* NULL: derived from the node name */
 	uint64_t          xdp_liveness_ns;
+	struct {                         /* user messaging; 0: default */
+		unsigned  fanout;
+		unsigned  cache_max;
+		uint64_t  cache_ttl_ns;
+	} msg;
 };
 
 /* Defaults for everything (bind 0.0.0.0:7946, cluster "default", ...). */

@@ -26,6 +26,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/msg.h"
 #include "daemon/control_int.h"
 #include "daemon/control_render.h"
 #include "util/log.h"
@@ -59,6 +60,9 @@ static void client_free(struct ctl_client *c)
 		ctl->clients = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	while (c->ntopics)
+		free(c->topics[--c->ntopics]);
+	free(c->topics);
 	free(c->in);
 	free(c->out);
 	free(c);
@@ -675,6 +679,45 @@ void xg_control_on_event(struct xg_control *ctl, const struct xg_event *ev)
 				out_pending(c));
 			ctl->monitors_dropped++;
 			client_kill(c, "monitor too slow");
+			continue;
+		}
+		client_send_line(c, s, n);
+	}
+	ctl_leave(ctl);
+	json_object_put(obj);
+}
+
+void xg_control_on_message(struct xg_control *ctl, const struct xg_msg *m,
+			   bool unicast, const char *origin_name)
+{
+	struct ctl_client *c;
+	json_object *obj = NULL;
+	const char *s = NULL;
+	size_t n = 0;
+
+	if (!ctl || !ctl->nmonitors || !m)
+		return;
+	ctl_enter(ctl);
+	for (c = ctl->clients; c; c = c->next) {
+		if (c->dead || !ctl_subscribed(c, m->topic))
+			continue;
+		if (!obj) {
+			obj = ctl_message_json(m, unicast, origin_name,
+					       xg_now_real_ns());
+			s = obj ? json_object_to_json_string_length(
+					obj, json_flags, &n) : NULL;
+			if (!s) {
+				xg_warn("control: out of memory rendering a "
+					"message");
+				break;
+			}
+		}
+		if (out_pending(c) && out_pending(c) + n + 1 > XG_CTL_MONITOR_BUF) {
+			xg_warn("control: dropping subscriber %" PRIu64
+				": %zu bytes of messages unread", c->serial,
+				out_pending(c));
+			ctl->monitors_dropped++;
+			client_kill(c, "subscriber too slow");
 			continue;
 		}
 		client_send_line(c, s, n);

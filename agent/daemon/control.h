@@ -21,4 +21,10 @@ void xg_control_close(struct xg_control *c); /* unlinks the path */
 /* The agent forwards every core event here; monitor clients get a line. */
 void xg_control_on_event(struct xg_control *c, const struct xg_event *ev);
 
+/* A user message delivered to this node: subscribers of its topic get a
+ * line (docs/CONTROL.md, "subscribe").  origin_name may be NULL. */
+struct xg_msg;
+void xg_control_on_message(struct xg_control *c, const struct xg_msg *m,
+			   bool unicast, const char *origin_name);
+
 #endif /* XGOSSIP_DAEMON_CONTROL_H */

@@ -35,7 +35,7 @@ void ctl_orphan_join(struct ctl_client *c)
 }
 
 /* {"ok":true} followed by the caller's fields, ready for more. */
-static json_object *ok_reply(void)
+json_object *ctl_ok_reply(void)
 {
 	json_object *o = json_object_new_object();
 	int err = 0;
@@ -51,7 +51,7 @@ static json_object *ok_reply(void)
 }
 
 /* Send reply (may be NULL after a failed build) and release it. */
-static void send_reply(struct ctl_client *c, json_object *reply, int err)
+void ctl_send_reply(struct ctl_client *c, json_object *reply, int err)
 {
 	if (!reply || err)
 		ctl_send_error(c, "out of memory");
@@ -72,9 +72,9 @@ static json_object *self_tags(struct xg_control *ctl)
 /* req[key] as an array of strings.  *out points into req (valid while req
  * lives) and is malloc'd; the caller frees it.  0, or -EINVAL after an
  * error reply has been sent. */
-static int string_array(struct ctl_client *c, json_object *req,
-			const char *key, size_t max, bool required,
-			const char ***out, size_t *n)
+int ctl_string_array(struct ctl_client *c, json_object *req,
+		     const char *key, size_t max, bool required,
+		     const char ***out, size_t *n)
 {
 	json_object *arr;
 	size_t i, len;
@@ -151,13 +151,13 @@ static void cmd_members(struct ctl_client *c, json_object *req)
 	for (i = 0; i < n; i++)
 		if (xg_core_member_at(core, i, &m[k]) == 0)
 			k++;
-	reply = ok_reply();
+	reply = ctl_ok_reply();
 	if (reply)
 		xg_ctl_put(reply, "members",
 			   xg_ctl_members_json(m, k, mask, xg_now_mono_ns()),
 			   &err);
 	free(m);
-	send_reply(c, reply, err);
+	ctl_send_reply(c, reply, err);
 }
 
 /* ---- info -------------------------------------------------------------- */
@@ -195,18 +195,21 @@ static void cmd_info(struct ctl_client *c, json_object *req)
 	src.counts[2] = xg_core_count_state(core, XG_DEAD);
 	src.counts[3] = xg_core_count_state(core, XG_LEFT);
 	body = xg_ctl_info_json(&src);
-	reply = ok_reply();
+	reply = ctl_ok_reply();
 	if (!body || !reply) {
 		json_object_put(body);
-		send_reply(c, reply, -ENOMEM);
+		ctl_send_reply(c, reply, -ENOMEM);
 		return;
 	}
 	if (json_object_object_get_ex(body, "stats", &stats))
 		put_control_stats(ctl, stats, &err);
+	if (xg_agent_msg_stats(ctl->agent))
+		xg_ctl_put(body, "messages", ctl_msg_stats_json(
+				xg_agent_msg_stats(ctl->agent)), &err);
 	json_object_object_foreach(body, key, val)
 		xg_ctl_put(reply, key, json_object_get(val), &err);
 	json_object_put(body);
-	send_reply(c, reply, err);
+	ctl_send_reply(c, reply, err);
 }
 
 /* ---- xdp --------------------------------------------------------------- */
@@ -220,16 +223,16 @@ static void cmd_xdp(struct ctl_client *c, json_object *req)
 	(void)req;
 	xg_agent_get_xdp(c->ctl->agent, &xi);
 	body = xg_ctl_xdp_json(&xi);
-	reply = ok_reply();
+	reply = ctl_ok_reply();
 	if (!body || !reply) {
 		json_object_put(body);
-		send_reply(c, reply, -ENOMEM);
+		ctl_send_reply(c, reply, -ENOMEM);
 		return;
 	}
 	json_object_object_foreach(body, key, val)
 		xg_ctl_put(reply, key, json_object_get(val), &err);
 	json_object_put(body);
-	send_reply(c, reply, err);
+	ctl_send_reply(c, reply, err);
 }
 
 /* ---- join -------------------------------------------------------------- */
@@ -248,13 +251,13 @@ static void join_done(void *ctx, int joined, const char *errtext)
 	ctl = c->ctl;
 	ctl_enter(ctl);
 	if (joined > 0) {
-		json_object *reply = ok_reply();
+		json_object *reply = ctl_ok_reply();
 		int err = 0;
 
 		if (reply)
 			xg_ctl_put(reply, "joined", json_object_new_int(joined),
 				   &err);
-		send_reply(c, reply, err);
+		ctl_send_reply(c, reply, err);
 	} else {
 		ctl_send_error(c, "%s",
 			       errtext ? errtext : "no address could be joined");
@@ -270,7 +273,7 @@ static void cmd_join(struct ctl_client *c, json_object *req)
 	size_t n;
 	int err;
 
-	if (string_array(c, req, "addrs", JOIN_MAX_ADDRS, true, &addrs, &n))
+	if (ctl_string_array(c, req, "addrs", JOIN_MAX_ADDRS, true, &addrs, &n))
 		return;
 	j = calloc(1, sizeof(*j));
 	if (!j) {
@@ -315,7 +318,7 @@ static void cmd_leave(struct ctl_client *c, json_object *req)
 	else if (err)
 		ctl_send_error(c, "%s", strerror(-err));
 	else
-		send_reply(c, ok_reply(), 0);
+		ctl_send_reply(c, ctl_ok_reply(), 0);
 }
 
 /* ---- tags -------------------------------------------------------------- */
@@ -338,10 +341,10 @@ static void tags_reply(struct ctl_client *c, int err)
 		return;
 	}
 	err = 0;
-	reply = ok_reply();
+	reply = ctl_ok_reply();
 	if (reply)
 		xg_ctl_put(reply, "tags", self_tags(c->ctl), &err);
-	send_reply(c, reply, err);
+	ctl_send_reply(c, reply, err);
 }
 
 static void cmd_tags_set(struct ctl_client *c, json_object *req)
@@ -349,7 +352,7 @@ static void cmd_tags_set(struct ctl_client *c, json_object *req)
 	const char **kv;
 	size_t i, n;
 
-	if (string_array(c, req, "tags", TAGS_MAX_ARGS, true, &kv, &n))
+	if (ctl_string_array(c, req, "tags", TAGS_MAX_ARGS, true, &kv, &n))
 		return;
 	/* Checked here too so the error names the culprit. */
 	for (i = 0; i < n; i++) {
@@ -375,7 +378,7 @@ static void cmd_tags_del(struct ctl_client *c, json_object *req)
 	const char **keys;
 	size_t i, n;
 
-	if (string_array(c, req, "keys", TAGS_MAX_ARGS, true, &keys, &n))
+	if (ctl_string_array(c, req, "keys", TAGS_MAX_ARGS, true, &keys, &n))
 		return;
 	for (i = 0; i < n; i++) {
 		if (!xg_tags_key_valid(keys[i], strlen(keys[i]))) {
@@ -398,7 +401,7 @@ static void cmd_monitor(struct ctl_client *c, json_object *req)
 	size_t i, n;
 	int t, err = 0;
 
-	if (string_array(c, req, "events", XG_EV_REFUTE + 1u, false, &names, &n))
+	if (ctl_string_array(c, req, "events", XG_EV_REFUTE + 1u, false, &names, &n))
 		return;
 	for (i = 0; i < n; i++) {
 		enum xg_event_type ev;
@@ -415,7 +418,7 @@ static void cmd_monitor(struct ctl_client *c, json_object *req)
 		for (t = XG_EV_JOIN; t <= XG_EV_REFUTE; t++)
 			mask |= 1u << t;
 
-	reply = ok_reply();
+	reply = ctl_ok_reply();
 	list = json_object_new_array();
 	for (t = XG_EV_JOIN; list && t <= XG_EV_REFUTE; t++)
 		if ((mask & (1u << t)) &&
@@ -429,7 +432,7 @@ static void cmd_monitor(struct ctl_client *c, json_object *req)
 	c->monitor = true;
 	c->event_mask = mask;
 	c->ctl->nmonitors++;
-	send_reply(c, reply, err);
+	ctl_send_reply(c, reply, err);
 }
 
 /* ---- dispatch ---------------------------------------------------------- */
@@ -447,6 +450,8 @@ static const struct command {
 	{ "tags-del", cmd_tags_del },
 	{ "monitor",  cmd_monitor },
 	{ "keys",     ctl_cmd_keys },
+	{ "broadcast", ctl_cmd_broadcast },
+	{ "subscribe", ctl_cmd_subscribe },
 };
 
 static json_object *parse_line(struct ctl_client *c, const char *line,

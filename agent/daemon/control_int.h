@@ -18,11 +18,14 @@
 #include "control.h"
 #include "loop.h"
 
-/* A request line may be this long, not counting its '\n'. */
-#define XG_CTL_LINE_MAX    (64u * 1024)
+/* A request line may be this long, not counting its '\n': a broadcast
+ * of the largest message, in base64, with room for the rest. */
+#define XG_CTL_LINE_MAX    (24u << 20)
 /* Connections at once; one more is told "too many clients" and closed. */
 #define XG_CTL_MAX_CLIENTS 64
-/* Unsent monitor output a client may have queued before it is dropped. */
+/* Unsent monitor output a client may have queued before it is dropped.
+ * A subscriber may exceed it by one message: a 16 MiB message must reach
+ * a subscriber that reads. */
 #define XG_CTL_MONITOR_BUF (1u << 20)
 /* A request/response client stops being read while this much of its
  * output is unsent, so one that never reads cannot make us queue replies
@@ -51,6 +54,9 @@ struct ctl_client {
 	struct ctl_keys    *keys;       /* a key change waiting for members */
 	bool                monitor;
 	uint32_t            event_mask; /* bit (1 << enum xg_event_type) */
+	bool                subscriber; /* a monitor of user messages */
+	char              **topics;     /* owned; none: every topic */
+	size_t              ntopics;
 	bool                rd_closed;  /* the peer shut down its sending side */
 	bool                closing;    /* protocol error: flush, then close */
 	bool                in_process; /* inside client_process() */
@@ -95,6 +101,28 @@ void ctl_leave(struct xg_control *ctl);
 int  ctl_handle_line(struct ctl_client *c, const char *line, size_t len);
 /* The client is going away: a pending join must not call back into it. */
 void ctl_orphan_join(struct ctl_client *c);
+
+/* Reply building shared by the command files: {"ok":true} (NULL when out
+ * of memory); send a reply (an "out of memory" error if reply is NULL or
+ * err is set) and release it; req[key] as an array of 1..max strings,
+ * *out malloc'd and pointing into req (0, or -EINVAL after an error reply
+ * was sent). */
+json_object *ctl_ok_reply(void);
+void ctl_send_reply(struct ctl_client *c, json_object *reply, int err);
+int  ctl_string_array(struct ctl_client *c, json_object *req,
+		      const char *key, size_t max, bool required,
+		      const char ***out, size_t *n);
+
+/* control_msg.c: broadcast, send, subscribe. */
+void ctl_cmd_broadcast(struct ctl_client *c, json_object *req);
+void ctl_cmd_subscribe(struct ctl_client *c, json_object *req);
+bool ctl_subscribed(const struct ctl_client *c, const char *topic);
+struct xg_msg;
+struct xg_msgr_stats;
+/* "messages" in the info reply: every messenger counter by name. */
+json_object *ctl_msg_stats_json(const struct xg_msgr_stats *st);
+json_object *ctl_message_json(const struct xg_msg *m, bool unicast,
+			      const char *origin_name, uint64_t now_real_ns);
 
 /* control_keys.c: the "keys" command, answered once the members have. */
 void ctl_cmd_keys(struct ctl_client *c, json_object *req);

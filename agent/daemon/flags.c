@@ -9,6 +9,7 @@
 
 #include <xgossip/wire.h>
 
+#include "core/msg.h"
 #include "daemon/resolve.h"
 #include "net/sockaddr.h"
 #include "util/duration.h"
@@ -197,6 +198,14 @@ void xg_flags_usage(FILE *out)
 "                             its heartbeat is older than D (default 2s, at\n"
 "                             least 200ms)\n"
 "\n"
+"USER MESSAGES\n"
+"    Broadcasts reach every live member exactly once (docs/MESSAGING.md).\n"
+"    --msg-fanout N           members each message is pushed to by each\n"
+"                             member that gets it first (1-16, default 3)\n"
+"    --msg-cache N            recent messages kept to answer pulls\n"
+"                             (default 4096)\n"
+"    --msg-cache-ttl D        how long they are kept (default 2m)\n"
+"\n"
 "OTHER\n"
 "    -h, --help               this text\n"
 "    -V, --version            print the version and exit\n"
@@ -230,6 +239,7 @@ enum {
 	OPT_RECLAIM, OPT_LEAVE_TIMEOUT, OPT_XDP, OPT_XDP_INSTANCE,
 	OPT_LIVENESS, OPT_LHM_MAX, OPT_SUSPICION_MAX, OPT_KEYRING,
 	OPT_INSECURE_DEV, OPT_TLS_CA, OPT_TLS_CERT, OPT_TLS_KEY,
+	OPT_MSG_FANOUT, OPT_MSG_CACHE, OPT_MSG_CACHE_TTL,
 };
 
 static const struct option long_opts[] = {
@@ -263,6 +273,9 @@ static const struct option long_opts[] = {
 	{ "xdp",                 required_argument, NULL, OPT_XDP },
 	{ "xdp-instance",        required_argument, NULL, OPT_XDP_INSTANCE },
 	{ "liveness-window",     required_argument, NULL, OPT_LIVENESS },
+	{ "msg-fanout",          required_argument, NULL, OPT_MSG_FANOUT },
+	{ "msg-cache",           required_argument, NULL, OPT_MSG_CACHE },
+	{ "msg-cache-ttl",       required_argument, NULL, OPT_MSG_CACHE_TTL },
 	{ "help",                no_argument,       NULL, 'h' },
 	{ "version",             no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -378,6 +391,9 @@ static enum xg_flags_result set_duration(int c, const char *arg,
 	case OPT_LEAVE_TIMEOUT:
 		cfg->leave_timeout_ns = ns;
 		return XG_FLAGS_RUN; /* 0: exit right after announcing */
+	case OPT_MSG_CACHE_TTL:
+		cfg->msg.cache_ttl_ns = ns;
+		break;
 	case OPT_LIVENESS:
 		if (ns < XG_XDP_LIVENESS_MIN_NS) {
 			char m[32];
@@ -405,6 +421,10 @@ static enum xg_flags_result set_count(int c, const char *arg,
 		lo = 0; /* no indirect probes: a legitimate, if harsh, choice */
 	if (c == OPT_LHM_MAX)
 		lo = 0; /* local health off: plain SWIM probing */
+	if (c == OPT_MSG_FANOUT)
+		hi = XG_MSG_FANOUT_MAX;
+	if (c == OPT_MSG_CACHE)
+		hi = 1u << 20;
 	if (parse_uint(arg, lo, hi, &v))
 		return bad(err, "--%s: '%s' is not a whole number from %u to %u",
 			   opt_name(c), arg, lo, hi);
@@ -432,6 +452,12 @@ static enum xg_flags_result set_count(int c, const char *arg,
 	case OPT_SUSPICION_MAX:
 		t->suspicion_max_mult = v;
 		t->set |= XG_SET_SUSPICION_MAX;
+		break;
+	case OPT_MSG_FANOUT:
+		cfg->msg.fanout = v;
+		break;
+	case OPT_MSG_CACHE:
+		cfg->msg.cache_max = v;
 		break;
 	}
 	return XG_FLAGS_RUN;
@@ -573,6 +599,7 @@ static enum xg_flags_result one_opt(int c, const char *arg,
 	case OPT_RECLAIM:
 	case OPT_LEAVE_TIMEOUT:
 	case OPT_LIVENESS:
+	case OPT_MSG_CACHE_TTL:
 		return set_duration(c, arg, cfg, err);
 	case OPT_INDIRECT:
 	case OPT_GOSSIP_NODES:
@@ -580,6 +607,8 @@ static enum xg_flags_result one_opt(int c, const char *arg,
 	case OPT_RETRANSMIT:
 	case OPT_LHM_MAX:
 	case OPT_SUSPICION_MAX:
+	case OPT_MSG_FANOUT:
+	case OPT_MSG_CACHE:
 		return set_count(c, arg, cfg, err);
 	case OPT_XDP:
 		return set_xdp(arg, cfg, err);

@@ -442,6 +442,26 @@ xg_wait_exit() {
 	return 0
 }
 
+# xg_loss PCT: drop PCT % of the IP packets the hub forwards, chosen at
+# random per packet (0: no loss).  Every packet between two nodes crosses
+# the hub once.  An nftables rule, not tc netem: sch_netem is missing
+# from some kernels.  The table lives in the hub namespace and goes with it.
+xg_loss() {
+	local pct=$1 hub
+	hub=$(xg_hub)
+	ip netns exec "$hub" nft delete table bridge xgloss 2>/dev/null
+	[ "$pct" = 0 ] && return 0
+	command -v nft >/dev/null || xg_skip "no nft(8) (apt-get install nftables)"
+	ip netns exec "$hub" nft -f - <<EOF || xg_fail "nft: cannot install the loss rule"
+table bridge xgloss {
+	chain lossy {
+		type filter hook forward priority 0; policy accept;
+		meta protocol { ip, ip6 } numgen random mod 100 < $pct drop
+	}
+}
+EOF
+}
+
 # xg_ctl i args...: xgossipctl against agent n<i>, from inside its namespace.
 xg_ctl() {
 	local i=$1; shift
