@@ -108,6 +108,21 @@ int xg_agent_tags_del(struct xg_agent *a, const char *const *keys, size_t n)
 	return change_tags(a, keys, n, true);
 }
 
+int xg_agent_broadcast(struct xg_agent *a, const char *topic,
+		       const void *payload, size_t len,
+		       uint8_t id[XG_MSG_ID_LEN])
+{
+	if (!a->msg.m)
+		return -ENOTCONN;
+	return xg_msgr_broadcast(a->msg.m, topic, payload, len,
+				 xg_now_mono_ns(), id);
+}
+
+const struct xg_msgr_stats *xg_agent_msg_stats(struct xg_agent *a)
+{
+	return a->msg.m ? xg_msgr_stats(a->msg.m) : NULL;
+}
+
 void xg_agent_get_info(struct xg_agent *a, struct xg_agent_info *out)
 {
 	memset(out, 0, sizeof(*out));

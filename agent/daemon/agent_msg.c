@@ -199,18 +199,3 @@ void xg_agent_msg_deliver(struct xg_agent *a, const struct xg_msg *msg,
 	if (a->ctl)
 		xg_control_on_message(a->ctl, msg, unicast, origin);
 }
-
-int xg_agent_broadcast(struct xg_agent *a, const char *topic,
-		       const void *payload, size_t len,
-		       uint8_t id[XG_MSG_ID_LEN])
-{
-	if (!a->msg.m)
-		return -ENOTCONN;
-	return xg_msgr_broadcast(a->msg.m, topic, payload, len,
-				 xg_now_mono_ns(), id);
-}
-
-const struct xg_msgr_stats *xg_agent_msg_stats(struct xg_agent *a)
-{
-	return a->msg.m ? xg_msgr_stats(a->msg.m) : NULL;
-}

@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "core/msg.h"
 #include "daemon/agent.h"
 #include "daemon/control.h"
 #include "daemon/control_int.h"
@@ -43,6 +44,13 @@ struct xg_agent {
 	unsigned         leaves;
 	int              tags_err;  /* forced result of tags set/del */
 	unsigned         tags_calls;
+	/* the last broadcast */
+	unsigned         bcasts;
+	int              bcast_err;
+	char             bcast_topic[XG_MSG_TOPIC_MAX + 1];
+	uint8_t          bcast_payload[64];
+	size_t           bcast_len;
+	struct xg_msgr_stats msg_stats;
 };
 
 struct xg_core *xg_agent_core(struct xg_agent *a)
@@ -127,6 +135,25 @@ int xg_agent_tags_set(struct xg_agent *a, const char *const *kv, size_t n)
 int xg_agent_tags_del(struct xg_agent *a, const char *const *keys, size_t n)
 {
 	return change_tags(a, keys, n, true);
+}
+
+int xg_agent_broadcast(struct xg_agent *a, const char *topic,
+		       const void *payload, size_t len, uint8_t id[16])
+{
+	a->bcasts++;
+	if (a->bcast_err)
+		return a->bcast_err;
+	snprintf(a->bcast_topic, sizeof(a->bcast_topic), "%s", topic);
+	a->bcast_len = len;
+	memcpy(a->bcast_payload, payload,
+	       len < sizeof(a->bcast_payload) ? len : sizeof(a->bcast_payload));
+	memset(id, 0xab, 16);
+	return 0;
+}
+
+const struct xg_msgr_stats *xg_agent_msg_stats(struct xg_agent *a)
+{
+	return &a->msg_stats;
 }
 
 void xg_agent_get_info(struct xg_agent *a, struct xg_agent_info *out)
@@ -773,6 +800,119 @@ static void test_monitor(void **state)
 	assert_int_equal(fx.ctl->nclients, 0);
 }
 
+static void test_broadcast(void **state)
+{
+	struct client c;
+	json_object *r;
+
+	(void)state;
+	client_open(&c);
+	client_say(&c, "{\"cmd\":\"broadcast\",\"topic\":\"deploy\","
+		       "\"payload\":\"aGVsbG8=\"}");
+	r = client_next(&c);
+	assert_true(ok_of(r));
+	assert_string_equal(str_of(r, "id"), "abababababababababababababababab");
+	assert_int_equal(json_object_get_int(get(r, "size")), 5);
+	assert_non_null(strstr(str_of(r, "sent"), "Z"));
+	json_object_put(r);
+	assert_int_equal(fx.agent.bcasts, 1);
+	assert_string_equal(fx.agent.bcast_topic, "deploy");
+	assert_int_equal(fx.agent.bcast_len, 5);
+	assert_memory_equal(fx.agent.bcast_payload, "hello", 5);
+
+	/* No payload is an empty message. */
+	client_say(&c, "{\"cmd\":\"broadcast\",\"topic\":\"t\"}");
+	r = client_next(&c);
+	assert_true(ok_of(r));
+	assert_int_equal(json_object_get_int(get(r, "size")), 0);
+	json_object_put(r);
+
+	expect_error(&c, "{\"cmd\":\"broadcast\"}", "\"topic\"");
+	expect_error(&c, "{\"cmd\":\"broadcast\",\"topic\":\"\"}",
+		     "invalid topic");
+	expect_error(&c, "{\"cmd\":\"broadcast\",\"topic\":\"a\\nb\"}",
+		     "invalid topic");
+	expect_error(&c, "{\"cmd\":\"broadcast\",\"topic\":\"t\","
+		     "\"payload\":\"aGVsbG8\"}", "base64");
+	expect_error(&c, "{\"cmd\":\"broadcast\",\"topic\":\"t\","
+		     "\"payload\":5}", "base64");
+	fx.agent.bcast_err = -EMSGSIZE;
+	expect_error(&c, "{\"cmd\":\"broadcast\",\"topic\":\"t\"}",
+		     "payload too large");
+	assert_int_equal(fx.agent.bcasts, 3);
+	expect_error(&c, "{\"cmd\":\"subscribe\",\"topics\":[\"\"]}",
+		     "invalid topic");
+	client_close(&c);
+}
+
+static void deliver(const char *topic, const char *payload, bool unicast,
+		    const char *origin)
+{
+	struct xg_msg m = { .origin_id = 0x42, .origin_ms = 1700000000123ULL,
+			    .hops = 2 };
+
+	memset(m.id, 0x11, sizeof(m.id));
+	snprintf(m.topic, sizeof(m.topic), "%s", topic);
+	m.payload = (const uint8_t *)payload;
+	m.payload_len = (uint32_t)strlen(payload);
+	xg_control_on_message(fx.ctl, &m, unicast, origin);
+}
+
+static void test_subscribe(void **state)
+{
+	struct client all, some, mon;
+	json_object *r;
+
+	(void)state;
+	client_open(&all);
+	client_open(&some);
+	client_open(&mon);
+	client_say(&all, "{\"cmd\":\"subscribe\"}");
+	r = client_next(&all);
+	assert_true(ok_of(r));
+	assert_int_equal(json_object_array_length(get(r, "topics")), 0);
+	json_object_put(r);
+	client_say(&some, "{\"cmd\":\"subscribe\",\"topics\":[\"a\",\"b c\"]}");
+	r = client_next(&some);
+	assert_true(ok_of(r));
+	assert_int_equal(json_object_array_length(get(r, "topics")), 2);
+	json_object_put(r);
+	client_say(&mon, "{\"cmd\":\"monitor\"}");
+	json_object_put(client_next(&mon));
+
+	deliver("b c", "hi", false, "peer-66");
+	deliver("zzz", "\x01\x02", true, NULL);
+
+	r = client_next(&all);
+	assert_string_equal(str_of(r, "event"), "message");
+	assert_string_equal(str_of(r, "kind"), "broadcast");
+	assert_string_equal(str_of(r, "topic"), "b c");
+	assert_string_equal(str_of(r, "payload"), "aGk=");
+	assert_string_equal(str_of(r, "origin"), "0000000000000042");
+	assert_string_equal(str_of(r, "origin_name"), "peer-66");
+	assert_string_equal(str_of(r, "id"), "11111111111111111111111111111111");
+	assert_string_equal(str_of(r, "sent"), "2023-11-14T22:13:20.123000Z");
+	assert_int_equal(json_object_get_int(get(r, "hops")), 2);
+	assert_int_equal(json_object_get_int(get(r, "size")), 2);
+	json_object_put(r);
+	r = client_next(&all);
+	assert_string_equal(str_of(r, "kind"), "unicast");
+	assert_string_equal(str_of(r, "topic"), "zzz");
+	assert_null(get(r, "origin_name"));
+	json_object_put(r);
+	r = client_next(&some);
+	assert_string_equal(str_of(r, "topic"), "b c");
+	json_object_put(r);
+	client_expect_nothing(&some);  /* not subscribed to zzz */
+	client_expect_nothing(&mon);   /* membership events only */
+
+	client_close(&all);
+	client_close(&some);
+	client_close(&mon);
+	pump(3);
+	assert_int_equal(fx.ctl->nmonitors, 0);
+}
+
 static void test_slow_monitor_dropped(void **state)
 {
 	struct client slow, fast;
@@ -956,6 +1096,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_monitor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_broadcast, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscribe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_monitor_dropped, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_client_limit, setup,
