@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd_keys.h"
+#include "cmd_msg.h"
 #include "cmd_tls.h"
 #include "core/swim.h"
 #include "util/duration.h"
@@ -26,6 +27,9 @@ static const struct {
 	{ "xdp",     CTL_CMD_XDP },
 	{ "tls",     CTL_CMD_TLS },
 	{ "keys",    CTL_CMD_KEYS },
+	{ "broadcast", CTL_CMD_BROADCAST },
+	{ "send",      CTL_CMD_SEND },
+	{ "subscribe", CTL_CMD_SUBSCRIBE },
 };
 
 static const struct {
@@ -60,6 +64,9 @@ const char *ctl_cmd_name(enum ctl_cmd c)
 	case CTL_CMD_KEYS_INSTALL:  return "keys install";
 	case CTL_CMD_KEYS_USE:      return "keys use";
 	case CTL_CMD_KEYS_REMOVE:   return "keys remove";
+	case CTL_CMD_BROADCAST:     return "broadcast";
+	case CTL_CMD_SEND:          return "send";
+	case CTL_CMD_SUBSCRIBE:     return "subscribe";
 	}
 	return "?";
 }
@@ -210,7 +217,7 @@ static int take_word(struct ctl_opts *o, const char *w, bool *seen_help_word,
 /* Rules that need the whole command line. */
 static int check(struct ctl_opts *o, const char *output, const char *timeout,
 		 const char *events, const char *dir, const char *days,
-		 char *err, size_t errlen)
+		 const char *count, char *err, size_t errlen)
 {
 	size_t i;
 	int e;
@@ -257,6 +264,8 @@ static int check(struct ctl_opts *o, const char *output, const char *timeout,
 		return e;
 	if ((e = ctl_keys_check(o, timeout != NULL, err, errlen)))
 		return e;
+	if ((e = ctl_msg_check(o, count, timeout != NULL, err, errlen)))
+		return e;
 
 	switch (o->cmd) {
 	case CTL_CMD_JOIN:
@@ -289,6 +298,10 @@ static int check(struct ctl_opts *o, const char *output, const char *timeout,
 	case CTL_CMD_KEYS_USE:
 	case CTL_CMD_KEYS_REMOVE:
 		return 0; /* ctl_keys_check() had its operands */
+	case CTL_CMD_BROADCAST:
+	case CTL_CMD_SEND:
+	case CTL_CMD_SUBSCRIBE:
+		return 0; /* ctl_msg_check() had its operands */
 	case CTL_CMD_TAGS_DEL:
 		if (!o->nargs)
 			return usage(err, errlen, "tags del needs at least "
@@ -311,7 +324,7 @@ int ctl_parse_args(int argc, char **argv, const char *env_socket,
 		   struct ctl_opts *o, char *err, size_t errlen)
 {
 	const char *output = NULL, *timeout = NULL, *events = NULL, *val;
-	const char *dir = NULL, *days = NULL;
+	const char *dir = NULL, *days = NULL, *count = NULL;
 	bool dashdash = false, help_word = false;
 	int i, r;
 
@@ -345,6 +358,10 @@ int ctl_parse_args(int argc, char **argv, const char *env_socket,
 			o->version = true;
 			continue;
 		}
+		if (strcmp(tok, "--raw") == 0) {
+			o->raw = true;
+			continue;
+		}
 #define VALUE_OPT(lng, shrt, dst)					\
 		r = opt_value(argc, argv, &i, lng, shrt, &val);		\
 		if (r < 0)						\
@@ -360,10 +377,12 @@ int ctl_parse_args(int argc, char **argv, const char *env_socket,
 		VALUE_OPT("--events", NULL, events)
 		VALUE_OPT("--dir", NULL, dir)
 		VALUE_OPT("--days", NULL, days)
+		VALUE_OPT("--count", NULL, count)
 #undef VALUE_OPT
 		return usage(err, errlen, "unknown option \"%s\"", tok);
 	}
-	return check(o, output, timeout, events, dir, days, err, errlen);
+	return check(o, output, timeout, events, dir, days, count, err,
+		     errlen);
 }
 
 void ctl_opts_free(struct ctl_opts *o)

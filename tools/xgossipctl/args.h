@@ -42,6 +42,9 @@ enum ctl_cmd {
 	CTL_CMD_KEYS_INSTALL,
 	CTL_CMD_KEYS_USE,
 	CTL_CMD_KEYS_REMOVE,
+	CTL_CMD_BROADCAST, /* user messages (cmd_msg.h) */
+	CTL_CMD_SEND,
+	CTL_CMD_SUBSCRIBE,
 };
 
 enum ctl_output {
@@ -66,6 +69,17 @@ struct ctl_opts {
 	unsigned        tls_days;   /* tls init --days */
 	char            key[XG_KEY_B64_LEN + 1]; /* keys install/use/remove:
 						    KEY, canonical base64 */
+	/* broadcast and send (cmd_msg.h): pointers into args[]. */
+	const char     *node;         /* send: NODE */
+	const char     *topic;
+	const char     *payload_path; /* NULL or "-": standard input */
+	/* The payload bytes, read by ctl_run() just before connecting (the
+	 * parser must not block on standard input); not owned here. */
+	const uint8_t  *payload;
+	size_t          payload_len;
+	/* subscribe: its TOPICs are args[]. */
+	bool            raw;          /* --raw: payload bytes only */
+	uint64_t        count;        /* --count N; 0 = until interrupted */
 };
 
 /* The command's name as typed ("members", "tags set", ...). */

@@ -6,8 +6,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd_keys.h"
+#include "cmd_msg.h"
 #include "cmd_tls.h"
 #include "conn.h"
 #include "help.h"
@@ -55,6 +57,9 @@ json_object *ctl_build_request(const struct ctl_opts *o)
 		[CTL_CMD_KEYS_INSTALL] = "keys",
 		[CTL_CMD_KEYS_USE]     = "keys",
 		[CTL_CMD_KEYS_REMOVE]  = "keys",
+		[CTL_CMD_BROADCAST]    = "broadcast",
+		[CTL_CMD_SEND]         = "send",
+		[CTL_CMD_SUBSCRIBE]    = "subscribe",
 	};
 	json_object *req;
 	int err = 0;
@@ -91,6 +96,12 @@ json_object *ctl_build_request(const struct ctl_opts *o)
 	case CTL_CMD_KEYS_REMOVE:
 		if (!err)
 			err = ctl_keys_request(o, req);
+		break;
+	case CTL_CMD_BROADCAST:
+	case CTL_CMD_SEND:
+	case CTL_CMD_SUBSCRIBE:
+		if (!err)
+			err = ctl_msg_request(o, req);
 		break;
 	default:
 		break;
@@ -217,12 +228,42 @@ static void on_stop(int sig)
 	stop_signal = sig;
 }
 
-/* After the agent accepted "monitor": print events until a signal or
- * until the agent hangs up. */
-static int monitor_loop(const struct ctl_opts *o, struct ctl_conn *c,
-			FILE *out, FILE *err)
+/* One streamed line of monitor or subscribe, printed: 0 to go on, 1
+ * when subscribe --count is reached, or -errno. */
+static int stream_line(const struct ctl_opts *o, struct ctl_msg_stream *ms,
+		       json_object *ev, FILE *out)
+{
+	if (o->cmd == CTL_CMD_SUBSCRIBE)
+		return ctl_msg_stream_line(ms, ev, out);
+	if (o->output == CTL_OUT_JSON) {
+		print_json(out, ev, false);
+		return 0;
+	}
+	return ctl_print_event(out, ev);
+}
+
+static int stream_failed(FILE *err, const struct ctl_opts *o, int e)
+{
+	if (e == 0)
+		fprintf(err, "xgossipctl: writing the output: %s\n",
+			strerror(errno));
+	else if (e == -EBADMSG)
+		fprintf(err, "xgossipctl: %s: the agent sent a message that "
+			"is not as documented\n", ctl_cmd_name(o->cmd));
+	else
+		fprintf(err, "xgossipctl: %s: %s\n", ctl_cmd_name(o->cmd),
+			strerror(-e));
+	return CTL_EXIT_FAILED;
+}
+
+/* After the agent accepted monitor or subscribe: print what it streams
+ * until a signal, until the agent hangs up, or until subscribe --count
+ * messages were printed. */
+static int stream_loop(const struct ctl_opts *o, struct ctl_conn *c,
+		       FILE *out, FILE *err)
 {
 	struct sigaction sa = { .sa_handler = on_stop };
+	struct ctl_msg_stream ms;
 	sigset_t block, orig;
 	int e = 0, status = CTL_EXIT_OK;
 
@@ -238,7 +279,9 @@ static int monitor_loop(const struct ctl_opts *o, struct ctl_conn *c,
 	sigprocmask(SIG_BLOCK, &block, &orig);
 	c->wait_mask = &orig;
 
-	if (o->output == CTL_OUT_TABLE)
+	if (o->cmd == CTL_CMD_SUBSCRIBE)
+		ctl_msg_stream_start(&ms, o, out);
+	else if (o->output == CTL_OUT_TABLE)
 		ctl_print_event_header(out);
 	fflush(out);
 	while (!stop_signal) {
@@ -251,15 +294,14 @@ static int monitor_loop(const struct ctl_opts *o, struct ctl_conn *c,
 			status = lost(err, o, e);
 			break;
 		}
-		if (o->output == CTL_OUT_JSON)
-			print_json(out, ev, false);
-		else
-			e = ctl_print_event(out, ev);
+		e = stream_line(o, &ms, ev, out);
 		json_object_put(ev);
-		if (e || fflush(out) == EOF) {
-			status = CTL_EXIT_FAILED;
+		if (e < 0 || fflush(out) == EOF) {
+			status = stream_failed(err, o, e);
 			break;
 		}
+		if (e > 0)
+			break;
 	}
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 	c->wait_mask = NULL;
@@ -283,7 +325,8 @@ static int exchange(const struct ctl_opts *o, struct ctl_conn *c, FILE *out,
 		e = ctl_conn_recv(c, deadline, &reply);
 	if (e)
 		return lost(err, o, e);
-	if (o->output == CTL_OUT_JSON && o->cmd != CTL_CMD_MONITOR)
+	if (o->output == CTL_OUT_JSON && o->cmd != CTL_CMD_MONITOR &&
+	    o->cmd != CTL_CMD_SUBSCRIBE)
 		print_json(out, reply, true);
 	if (!reply_ok(reply)) {
 		fprintf(err, "xgossipctl: %s: %s\n", ctl_cmd_name(o->cmd),
@@ -292,10 +335,12 @@ static int exchange(const struct ctl_opts *o, struct ctl_conn *c, FILE *out,
 		return CTL_EXIT_FAILED;
 	}
 	status = CTL_EXIT_OK;
-	if (o->cmd == CTL_CMD_MONITOR)
-		status = monitor_loop(o, c, out, err);
+	if (o->cmd == CTL_CMD_MONITOR || o->cmd == CTL_CMD_SUBSCRIBE)
+		status = stream_loop(o, c, out, err);
 	else if (ctl_keys_asks_agent(o->cmd))
 		status = ctl_keys_reply(o, reply, out, err);
+	else if (ctl_msg_has_payload(o->cmd) && o->output == CTL_OUT_TABLE)
+		status = ctl_msg_reply(o, reply, out, err);
 	else if (o->output == CTL_OUT_TABLE && (e = render(o, reply, out))) {
 		fprintf(err, "xgossipctl: cannot show the reply: %s\n",
 			strerror(-e));
@@ -305,10 +350,40 @@ static int exchange(const struct ctl_opts *o, struct ctl_conn *c, FILE *out,
 	return status;
 }
 
-int ctl_run(const struct ctl_opts *o, FILE *out, FILE *err)
+static int ask_agent(const struct ctl_opts *o, FILE *out, FILE *err)
 {
 	struct ctl_conn c;
 	int e, status;
+
+	e = ctl_conn_open(&c, o->socket);
+	if (e) {
+		unreachable(err, o->socket, e);
+		return CTL_EXIT_UNREACHABLE;
+	}
+	status = exchange(o, &c, out, err);
+	ctl_conn_close(&c);
+	return status;
+}
+
+/* broadcast and send: the payload first, all of it, so that a payload
+ * that cannot be read or is too large is a usage error with nothing
+ * sent. */
+static int ask_with_payload(const struct ctl_opts *o, FILE *out, FILE *err)
+{
+	struct ctl_opts with = *o;
+	uint8_t *payload;
+	int status;
+
+	status = ctl_msg_load_payload(&with, STDIN_FILENO, err, &payload);
+	if (status == CTL_EXIT_OK)
+		status = ask_agent(&with, out, err);
+	free(payload);
+	return status;
+}
+
+int ctl_run(const struct ctl_opts *o, FILE *out, FILE *err)
+{
+	int status;
 
 	if (o->version) {
 		fprintf(out, "xgossipctl %s\n", XGOSSIP_VERSION);
@@ -322,13 +397,10 @@ int ctl_run(const struct ctl_opts *o, FILE *out, FILE *err)
 		return ctl_tls_init(o, out, err);
 	if (o->cmd == CTL_CMD_KEYS_GENERATE)
 		return ctl_keys_generate(o, out, err);
-	e = ctl_conn_open(&c, o->socket);
-	if (e) {
-		unreachable(err, o->socket, e);
-		return CTL_EXIT_UNREACHABLE;
-	}
-	status = exchange(o, &c, out, err);
-	ctl_conn_close(&c);
+	if (ctl_msg_has_payload(o->cmd))
+		status = ask_with_payload(o, out, err);
+	else
+		status = ask_agent(o, out, err);
 	if (fflush(out) == EOF && status == CTL_EXIT_OK) {
 		fprintf(err, "xgossipctl: writing the output: %s\n",
 			strerror(errno));

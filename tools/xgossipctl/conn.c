@@ -77,24 +77,14 @@ static int wait_fd(const struct ctl_conn *c, short events,
 	return r == 0 ? -ETIMEDOUT : 0;
 }
 
-int ctl_conn_send(struct ctl_conn *c, json_object *req, uint64_t deadline_ns)
+static int send_all(struct ctl_conn *c, const char *p, size_t n,
+		    uint64_t deadline_ns)
 {
-	const char *s;
-	size_t n, off = 0;
-	char *line;
+	size_t off = 0;
 	int err = 0;
 
-	s = json_object_to_json_string_length(req, JSON_C_TO_STRING_PLAIN |
-					      JSON_C_TO_STRING_NOSLASHESCAPE, &n);
-	if (!s)
-		return -ENOMEM;
-	line = malloc(n + 1);
-	if (!line)
-		return -ENOMEM;
-	memcpy(line, s, n);
-	line[n++] = '\n';
 	while (off < n && !err) {
-		ssize_t w = send(c->fd, line + off, n - off,
+		ssize_t w = send(c->fd, p + off, n - off,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (w >= 0)
@@ -104,7 +94,24 @@ int ctl_conn_send(struct ctl_conn *c, json_object *req, uint64_t deadline_ns)
 		else if (errno != EINTR)
 			err = -errno;
 	}
-	free(line);
+	return err;
+}
+
+int ctl_conn_send(struct ctl_conn *c, json_object *req, uint64_t deadline_ns)
+{
+	const char *s;
+	size_t n;
+	int err;
+
+	s = json_object_to_json_string_length(req, JSON_C_TO_STRING_PLAIN |
+					      JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	if (!s)
+		return -ENOMEM;
+	/* The line and its newline in two writes rather than one copy: a
+	 * broadcast's line can be 22 MB. */
+	err = send_all(c, s, n, deadline_ns);
+	if (!err)
+		err = send_all(c, "\n", 1, deadline_ns);
 	return err;
 }
 

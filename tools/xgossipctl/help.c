@@ -2,6 +2,7 @@
 #include "help.h"
 
 #include "cmd_keys.h"
+#include "cmd_msg.h"
 #include "cmd_tls.h"
 
 /* Paragraphs every page shares. */
@@ -14,12 +15,14 @@ static const char global_options[] =
 "\n"
 "    -o, --output table|json\n"
 "        table (default) prints aligned text for people; json prints the\n"
-"        agent's reply object as it is (for monitor, one JSON object per\n"
-"        line), for scripts and jq.\n"
+"        agent's reply object as it is (for monitor and subscribe, one\n"
+"        JSON object per line), for scripts and jq.\n"
 "\n"
 "    --timeout DURATION\n"
 "        How long to wait for the agent's reply, with a unit: 500ms, 10s,\n"
-"        2m.  Default 10s.  For monitor it bounds only the first reply.\n"
+"        2m.  Default 10s (20s for send and the keys commands that ask\n"
+"        the agent).  For monitor and subscribe it bounds only the first\n"
+"        reply.\n"
 "\n"
 "    -h, --help\n"
 "        Show this page (after a command: that command's page).\n"
@@ -52,8 +55,9 @@ static const char overall[] =
 "    xgossipctl talks to the xgossipd agent on this host through its\n"
 "    control socket (a Unix socket speaking one JSON object per line, see\n"
 "    docs/CONTROL.md).  It shows the cluster as this agent sees it,\n"
-"    follows membership events as they happen, and asks the agent to\n"
-"    join other nodes, change its tags or leave the cluster.\n"
+"    follows membership events as they happen, asks the agent to join\n"
+"    other nodes, change its tags or leave the cluster, and sends and\n"
+"    receives user messages.\n"
 "\n"
 "COMMANDS\n"
 "    members [--status S]     list the members this agent knows of\n"
@@ -72,6 +76,9 @@ static const char overall[] =
 "    keys install|use|remove KEY\n"
 "                             add, make primary or drop a gossip key on\n"
 "                             every live member\n"
+"    broadcast TOPIC [FILE|-] send a message to every other member\n"
+"    send NODE TOPIC [FILE|-] send a message to one member, wait for it\n"
+"    subscribe [TOPIC...]     print the messages this node receives\n"
 "    help [COMMAND]           show this page or a command's page\n"
 "\n"
 "    Run 'xgossipctl COMMAND --help' for the details of one command.\n"
@@ -89,7 +96,9 @@ static const char overall_examples[] =
 "    xgossipctl --socket /tmp/xg.sock info\n"
 "    xgossipctl join 198.18.0.2 198.18.0.3:7946\n"
 "    xgossipctl tags set role=db zone=eu-1\n"
-"    xgossipctl monitor --events join,leave,fail\n";
+"    xgossipctl monitor --events join,leave,fail\n"
+"    echo 'deploy v42' | xgossipctl broadcast deploy\n"
+"    xgossipctl subscribe deploy\n";
 
 static const char members_page[] =
 "NAME\n"
@@ -311,11 +320,24 @@ void ctl_help(FILE *out, enum ctl_cmd cmd)
 		page = ctl_keys_page;
 		examples = ctl_keys_examples;
 		break;
+	case CTL_CMD_BROADCAST:
+		page = ctl_broadcast_page;
+		examples = ctl_broadcast_examples;
+		break;
+	case CTL_CMD_SEND:
+		page = ctl_send_page;
+		examples = ctl_send_examples;
+		break;
+	case CTL_CMD_SUBSCRIBE:
+		page = ctl_subscribe_page;
+		examples = ctl_subscribe_examples;
+		break;
 	}
 	fputs(page, out);
 	/* A command with options of its own has printed OPTIONS already. */
 	fputs(cmd == CTL_CMD_MEMBERS || cmd == CTL_CMD_MONITOR ||
-	      cmd == CTL_CMD_TLS || cmd == CTL_CMD_TLS_INIT
+	      cmd == CTL_CMD_TLS || cmd == CTL_CMD_TLS_INIT ||
+	      cmd == CTL_CMD_SUBSCRIBE
 	      ? "GLOBAL OPTIONS\n" : "OPTIONS\n", out);
 	fputs(global_options, out);
 	if (cmd == CTL_CMD_NONE)
