@@ -8,6 +8,8 @@
 #   make bench      benchmarks (see docs/BENCHMARKS.md)
 #   make bench-accuracy  failure-detector accuracy, xgossip vs Serf (~40 min;
 #                   ACCURACY_QUICK=1 for a ~5 min smoke run)
+#   make bench-dissem    broadcast dissemination, xgossip vs Serf (~10 min; also
+#                   part of make bench; DISSEM_N=16 DISSEM_MESSAGES=20 for a quick look)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 
@@ -57,7 +59,7 @@ BPF_SKEL   := $(patsubst bpf/%.bpf.c,$(B)/gen/%.skel.h,$(BPF_SRC))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 BINS       := $(B)/xgossipd $(B)/xgossipctl $(if $(PROBE_SRC),$(B)/xgossip-probe)
 
-.PHONY: all deps test unit nstest asan demo bench bench-accuracy install clean
+.PHONY: all deps test unit nstest asan demo bench bench-accuracy bench-dissem install clean
 # The BPF objects are products too (xdp_pass.bpf.o goes on veth peers);
 # as mere steps towards the skeletons make would delete them.
 all: $(BINS) $(UNIT_BIN) $(BPF_OBJ)
@@ -113,6 +115,31 @@ $(CTL_TESTS): $(B)/tests/%: $(B)/obj/tests/unit/%.o \
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
+# The embeddable agent (include/xgossip/xgossip.h, docs/EMBEDDING.md):
+# agent/lib over the daemon's objects (all but main), the core and the
+# adapters, in one archive an application links with -lxgossip-embed.
+LIB_SRC     := $(sort $(wildcard agent/lib/*.c))
+LIBEMBED    := $(B)/libxgossip-embed.a
+EXAMPLE_BIN := $(patsubst docs/examples/%.c,$(B)/examples/%,$(sort $(wildcard docs/examples/*.c)))
+all: $(LIBEMBED) $(EXAMPLE_BIN)
+
+$(LIBEMBED): $(call obj,$(LIB_SRC) $(filter-out agent/daemon/main.c,$(DAEMON_SRC)) $(CORE_SRC) $(ADAPT_SRC))
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+# Examples are built as an application would build them: strict C11 and
+# the public header only, so they also prove the header self-contained.
+$(B)/examples/%: docs/examples/%.c include/xgossip/xgossip.h $(LIBEMBED)
+	@mkdir -p $(@D)
+	$(CC) -Iinclude $(CFLAGS) -U_GNU_SOURCE -std=c11 -Wpedantic $(LDFLAGS) \
+		-o $@ $< $(LIBEMBED) $(LIBS)
+
+# The library's tests (test_lib*) link it instead of the two archives.
+LIB_TESTS := $(filter $(B)/tests/test_lib%,$(UNIT_BIN))
+$(LIB_TESTS): $(B)/tests/%: $(B)/obj/tests/unit/%.o $(call obj,$(UNIT_LIB)) $(LIBEMBED)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
 # --- targets ---------------------------------------------------------------
@@ -163,6 +190,11 @@ bench-accuracy:
 	@$(MAKE) --no-print-directory all
 	@tests/bench/accuracy/run.sh $(B)
 
+bench-dissem:
+	@tools/install-deps.sh --if-missing
+	@$(MAKE) --no-print-directory all
+	@tests/bench/dissem/run.sh $(B)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
 	install -m 0755 $(B)/xgossipd $(DESTDIR)$(PREFIX)/sbin/xgossipd
@@ -172,6 +204,7 @@ install: all
 	install -m 0644 include/xgossip/*.h $(DESTDIR)$(PREFIX)/include/xgossip/
 	install -d $(DESTDIR)$(PREFIX)/lib
 	install -m 0644 $(LIBXG) $(DESTDIR)$(PREFIX)/lib/libxgossip.a
+	install -m 0644 $(LIBEMBED) $(DESTDIR)$(PREFIX)/lib/libxgossip-embed.a
 
 clean:
 	rm -rf build build-asan

@@ -92,18 +92,43 @@ static size_t pick_clean(struct xg_msgr *m, size_t k, uint64_t exclude,
 	return kept;
 }
 
+size_t xg_msgr_fan_targets(struct xg_msgr *m, uint64_t exclude,
+			   uint64_t *to)
+{
+	/* Alone (or everyone else is down): nobody to push to, no round. */
+	if (m->io.live_count(m->io.ctx) == 0)
+		return 0;
+	return pick_clean(m, m->cfg.fanout, exclude, to);
+}
+
+void xg_msgr_fan_send(struct xg_msgr *m, const uint8_t id[XG_MSG_ID_LEN],
+		      const uint64_t *to, size_t n, size_t len,
+		      uint64_t exclude, bool large, uint64_t now_ns)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++)
+		xg_msgr_send(m, to[i], m->pkt, len);
+	err = xg_rounds_start(&m->rounds, id, to, n, exclude,
+			      now_ns + m->cfg.ack_timeout_ns);
+	if (err) {
+		m->st.rounds_dropped++;
+		return;
+	}
+	m->st.rounds_started++;
+	if (large)
+		xg_rounds_find(&m->rounds, id)->large = 1;
+}
+
 void xg_msgr_push_out(struct xg_msgr *m, const struct xg_msg *msg,
 		      uint64_t exclude, uint64_t now_ns)
 {
 	uint64_t to[XG_MSG_FANOUT_MAX];
-	size_t n, i;
+	size_t n;
 	ssize_t len;
-	int err;
 
-	/* Alone (or everyone else is down): nobody to push to, no round. */
-	if (m->io.live_count(m->io.ctx) == 0)
-		return;
-	n = pick_clean(m, m->cfg.fanout, exclude, to);
+	n = xg_msgr_fan_targets(m, exclude, to);
 	if (n == 0)
 		return;
 	len = data_encode(m, XG_T_PUSH, msg, msg->hops);
@@ -111,36 +136,55 @@ void xg_msgr_push_out(struct xg_msgr *m, const struct xg_msg *msg,
 		m->st.tx_errors++;
 		return;
 	}
-	for (i = 0; i < n; i++)
-		xg_msgr_send(m, to[i], m->pkt, (size_t)len);
+	xg_msgr_fan_send(m, msg->id, to, n, (size_t)len, exclude, false,
+			 now_ns);
 	m->st.pushes_sent += n;
-	err = xg_rounds_start(&m->rounds, msg->id, to, n, exclude,
-			      now_ns + m->cfg.ack_timeout_ns);
-	if (err)
-		m->st.rounds_dropped++;
-	else
-		m->st.rounds_started++;
 }
 
 /* f+2 members that are neither the round's targets nor its upstream: the
  * ones whose having the message the round says nothing about.  Ask pick
  * for that many more than the targets, then drop the targets; a random
  * sample minus a few known ids is still a random sample of the rest. */
-static void pull_sync(struct xg_msgr *m, const struct xg_round *rd)
+static size_t sync_targets(struct xg_msgr *m, const struct xg_round *rd,
+			   uint64_t *out)
 {
 	uint64_t cand[XG_MSG_FANOUT_MAX * 2 + 2];
-	size_t want = m->cfg.fanout + 2, n, i, j, sent = 0;
+	size_t want = m->cfg.fanout + 2, n, i, j, kept = 0;
 
 	n = pick_clean(m, want + rd->n, rd->upstream, cand);
-	for (i = 0; i < n && sent < want; i++) {
+	for (i = 0; i < n && kept < want; i++) {
 		for (j = 0; j < rd->n && rd->to[j] != cand[i]; j++)
 			;
-		if (j < rd->n)
-			continue;
-		xg_msgr_send_ctrl(m, XG_T_PULL_SYNC, rd->node.id, cand[i]);
-		sent++;
+		if (j == rd->n)
+			out[kept++] = cand[i];
 	}
-	m->st.pull_syncs_sent += sent;
+	return kept;
+}
+
+/* A large message is pull-synced with its ANNOUNCE, which tells a member
+ * that lacks it what to fetch, from us, in one packet; the 48-byte
+ * PULL_SYNC would only draw a PULL_REQUEST answered by the same
+ * ANNOUNCE.  Its metadata comes from the cache: once evicted there is
+ * nothing left to announce, and the round ends (false). */
+static bool pull_sync(struct xg_msgr *m, const struct xg_round *rd)
+{
+	uint64_t to[XG_MSG_FANOUT_MAX + 2];
+	size_t n = sync_targets(m, rd, to), i;
+	ssize_t len = 0;
+
+	if (rd->large) {
+		len = xg_msgr_announce_cached(m, rd->node.id);
+		if (len < 0)
+			return false;
+		for (i = 0; i < n; i++)
+			xg_msgr_send(m, to[i], m->pkt, (size_t)len);
+		m->st.announces_sent += n;
+		return true;
+	}
+	for (i = 0; i < n; i++)
+		xg_msgr_send_ctrl(m, XG_T_PULL_SYNC, rd->node.id, to[i]);
+	m->st.pull_syncs_sent += n;
+	return true;
 }
 
 /* The round's deadline: first the end of the ACK wait, then the end of
@@ -164,11 +208,10 @@ void xg_msgr_round_expired(struct xg_msgr *m, struct xg_round *rd,
 	if (rd->syncs == 0 && rd->acks < xg_round_majority(rd->n))
 		m->st.rounds_short++;
 	if ((rd->syncs == 0 && rd->acks >= xg_round_majority(rd->n)) ||
-	    rd->syncs >= m->cfg.sync_rounds) {
+	    rd->syncs >= m->cfg.sync_rounds || !pull_sync(m, rd)) {
 		xg_rounds_close(&m->rounds, rd);
 		return;
 	}
-	pull_sync(m, rd);
 	rd->syncs++;
 	xg_rounds_rearm(&m->rounds, rd, now_ns + m->cfg.ack_timeout_ns);
 }
@@ -179,6 +222,10 @@ void xg_msgr_round_expired(struct xg_msgr *m, struct xg_round *rd,
 void xg_msgr_want_expired(struct xg_msgr *m, struct xg_want *wt,
 			  uint64_t now_ns)
 {
+	if (wt->large) {
+		xg_msgr_large_want_expired(m, wt, now_ns);
+		return;
+	}
 	if (wt->tries >= m->cfg.pull_tries) {
 		m->st.pulls_failed++;
 		xg_wants_drop(&m->wants, wt);
@@ -224,7 +271,7 @@ static int bcast_check(const char *topic, const void *payload, size_t len)
 		return -EINVAL;
 	/* The limit depends on the topic: what matters is that the whole
 	 * packet fits a datagram. */
-	if (len > XG_UDP_MAX - XG_MSG_DATA_HDR - tlen - XG_MAC_LEN)
+	if (len > xg_msg_max_push(tlen))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -249,6 +296,30 @@ static void id_used(struct xg_msgr *m)
 		m->exhausted = true;
 }
 
+int xg_msgr_claim_id(struct xg_msgr *m, struct xg_msg *msg, uint64_t now_ns)
+{
+	int err;
+
+	memset(msg, 0, sizeof(*msg));
+	err = next_id(m, msg->id);
+	if (err)
+		return err;
+	err = xg_seen_add(&m->seen, msg->id, now_ns);
+	/* Only a forged or replayed packet of a key holder can have put
+	 * our next id in the table: skip the id rather than stay stuck. */
+	if (err == -EEXIST)
+		id_used(m);
+	if (err)
+		return err;
+	id_used(m);
+	if (m->io.seen)
+		m->io.seen(m->io.ctx, msg->id, now_ns);
+	msg->origin_id = m->cfg.self_id;
+	msg->sender_id = m->cfg.self_id;
+	msg->origin_ms = m->io.now_ms_real(m->io.ctx);
+	return 0;
+}
+
 /* The origin does not deliver its own message: the application that
  * called us already has it, and handing it back would make every
  * application filter out its own messages.  It is marked seen so copies
@@ -267,23 +338,9 @@ int xg_msgr_broadcast(struct xg_msgr *m, const char *topic,
 	if (err)
 		return err;
 	now_ns = xg_msgr_advance(m, now_ns);
-	memset(&msg, 0, sizeof(msg));
-	err = next_id(m, msg.id);
+	err = xg_msgr_claim_id(m, &msg, now_ns);
 	if (err)
 		return err;
-	err = xg_seen_add(&m->seen, msg.id, now_ns);
-	/* Only a forged or replayed packet of a key holder can have put
-	 * our next id in the table: skip the id rather than stay stuck. */
-	if (err == -EEXIST)
-		id_used(m);
-	if (err)
-		return err;
-	id_used(m);
-	if (m->io.seen)
-		m->io.seen(m->io.ctx, msg.id, now_ns);
-	msg.origin_id = m->cfg.self_id;
-	msg.sender_id = m->cfg.self_id;
-	msg.origin_ms = m->io.now_ms_real(m->io.ctx);
 	memcpy(msg.topic, topic, strlen(topic));
 	msg.payload = payload;
 	msg.payload_len = (uint32_t)len;

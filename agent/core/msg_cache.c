@@ -58,19 +58,17 @@ void xg_cache_fini(struct xg_cache *c)
 	xg_idtab_fini(&c->tab);
 }
 
-int xg_cache_put(struct xg_cache *c, const struct xg_msg *m, uint8_t hops_out,
-		 uint64_t now_ns)
+/* A new entry with m's id, origin_ms and topic and room for plen payload
+ * bytes, already in the table (evicting the least recently used one if
+ * full), or NULL. */
+static struct xg_cache_ent *ent_new(struct xg_cache *c, const struct xg_msg *m,
+				    size_t plen, uint8_t hops_out,
+				    uint64_t now_ns)
 {
-	struct xg_cache_ent *e;
+	struct xg_cache_ent *e = malloc(sizeof(*e) + plen);
 
-	if (m->payload_len > XG_MSG_MAX_PAYLOAD ||
-	    (m->payload_len && !m->payload))
-		return -EINVAL;
-	if (xg_idtab_find(&c->tab, m->id))
-		return -EEXIST;
-	e = malloc(sizeof(*e) + m->payload_len);
 	if (!e)
-		return -ENOMEM;
+		return NULL;
 	memset(e, 0, sizeof(*e));
 	if (c->tab.n >= c->max) {
 		ent_drop(c, by_use(c->use.next));
@@ -82,12 +80,45 @@ int xg_cache_put(struct xg_cache *c, const struct xg_msg *m, uint8_t hops_out,
 	e->hops_out = hops_out;
 	memcpy(e->topic, m->topic, sizeof(e->topic));
 	e->topic[XG_MSG_TOPIC_MAX] = '\0';
-	e->payload_len = m->payload_len;
-	if (m->payload_len)
-		memcpy(e->payload, m->payload, m->payload_len);
 	xg_idtab_insert(&c->tab, &e->node);
 	xg_list_append(&c->use, &e->use);
 	xg_list_append(&c->age, &e->age);
+	return e;
+}
+
+int xg_cache_put(struct xg_cache *c, const struct xg_msg *m, uint8_t hops_out,
+		 uint64_t now_ns)
+{
+	struct xg_cache_ent *e;
+
+	if (m->payload_len > XG_MSG_MAX_PAYLOAD ||
+	    (m->payload_len && !m->payload))
+		return -EINVAL;
+	if (xg_idtab_find(&c->tab, m->id))
+		return -EEXIST;
+	e = ent_new(c, m, m->payload_len, hops_out, now_ns);
+	if (!e)
+		return -ENOMEM;
+	e->payload_len = m->payload_len;
+	if (m->payload_len)
+		memcpy(e->payload, m->payload, m->payload_len);
+	return 0;
+}
+
+int xg_cache_put_large(struct xg_cache *c, const struct xg_msg *m,
+		       uint64_t size, const uint8_t sha256[XG_MSG_SHA256_LEN],
+		       uint8_t hops_out, uint64_t now_ns)
+{
+	struct xg_cache_ent *e;
+
+	if (xg_idtab_find(&c->tab, m->id))
+		return -EEXIST;
+	e = ent_new(c, m, 0, hops_out, now_ns);
+	if (!e)
+		return -ENOMEM;
+	e->large = true;
+	e->size = size;
+	memcpy(e->sha256, sha256, XG_MSG_SHA256_LEN);
 	return 0;
 }
 

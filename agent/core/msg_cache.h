@@ -8,11 +8,14 @@
  * front is the next to expire, since every entry has the same TTL).  Both
  * are intrusive, so put, get, evict and expire are O(1) expected.  Entries
  * own a copy of their payload; memory is bounded by max entries of at most
- * XG_MSG_MAX_PAYLOAD bytes.
+ * XG_MSG_MAX_PAYLOAD bytes.  A large message's entry holds its size and
+ * SHA-256 instead (the daemon's body store has the body), enough to
+ * announce it again.
  */
 #ifndef XGOSSIP_CORE_MSG_CACHE_H
 #define XGOSSIP_CORE_MSG_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +31,9 @@ struct xg_cache_ent {
 	uint64_t         origin_ms;
 	uint8_t          hops_out;   /* hops to put in packets we send */
 	char             topic[XG_MSG_TOPIC_MAX + 1];
+	bool             large;
+	uint64_t         size;       /* large only */
+	uint8_t          sha256[XG_MSG_SHA256_LEN];
 	uint32_t         payload_len;
 	uint8_t          payload[];
 };
@@ -49,6 +55,12 @@ void xg_cache_fini(struct xg_cache *c);
  * used entry if full.  0, -EEXIST, -EINVAL (payload too long), -ENOMEM. */
 int xg_cache_put(struct xg_cache *c, const struct xg_msg *m, uint8_t hops_out,
 		 uint64_t now_ns);
+/* The same for a large message: m's id, origin_ms and topic, and the
+ * body's size and SHA-256 (m's payload is not used).  0, -EEXIST,
+ * -ENOMEM. */
+int xg_cache_put_large(struct xg_cache *c, const struct xg_msg *m,
+		       uint64_t size, const uint8_t sha256[XG_MSG_SHA256_LEN],
+		       uint8_t hops_out, uint64_t now_ns);
 /* Look up and mark as used; NULL if absent. */
 const struct xg_cache_ent *xg_cache_get(struct xg_cache *c,
 					const uint8_t id[XG_MSG_ID_LEN]);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Encoder and decoder for the user-messaging packets, PUSH .. PULL_RESPONSE
- * (docs/MESSAGING.md has the byte layout).
+ * Encoder and decoder for the user-messaging packets, PUSH .. PULL_RESPONSE,
+ * and ANNOUNCE, a PULL_SYNC with XG_MSG_F_LARGE (docs/MESSAGING.md has the
+ * byte layout).
  *
  * Same discipline as core/codec.c: bytes are read and written one at a
  * time at fixed offsets (a datagram can sit at any alignment), and the
@@ -33,10 +34,18 @@
 #define B_RESERVED    (HDR_LEN + 10)
 #define B_PAYLOAD_LEN (HDR_LEN + 12)
 #define B_TOPIC       (HDR_LEN + XG_MSG_BODY_LEN)
+/* ANNOUNCE: the same first 12 bytes, then size and SHA-256. */
+#define A_SIZE        (HDR_LEN + 12)
+#define A_SHA256      (HDR_LEN + 20)
+#define A_TOPIC       (HDR_LEN + XG_MSG_ANN_BODY_LEN)
 
 _Static_assert(XG_MSG_DATA_HDR == 56, "PUSH fixed part is 56 bytes");
 _Static_assert(XG_MSG_CTRL_LEN == 48, "control packets are 48 bytes");
 _Static_assert(XG_MSG_MAX_PAYLOAD == 1272, "max payload changed");
+_Static_assert(A_TOPIC == 92 && XG_MSG_ANN_MAX == 164, "ANNOUNCE layout");
+_Static_assert((XG_MSG_F_LARGE & (XG_F_INDIRECT | XG_F_SUSPECTED |
+				  XG_F_JOIN | XG_F_REPLY)) == 0,
+	       "XG_MSG_F_LARGE collides with a wire.h flag");
 
 
 /* --- ids ---------------------------------------------------------------- */
@@ -79,6 +88,13 @@ bool xg_msg_topic_valid(const char *topic, size_t len)
 	return true;
 }
 
+size_t xg_msg_max_push(size_t topic_len)
+{
+	if (topic_len > XG_MSG_TOPIC_MAX)
+		topic_len = XG_MSG_TOPIC_MAX;
+	return XG_UDP_MAX - XG_MSG_DATA_HDR - topic_len - XG_MAC_LEN;
+}
+
 /* --- encode ------------------------------------------------------------- */
 
 static void hdr_write(uint8_t *p, const struct xg_msg_pkt *m, size_t total)
@@ -110,6 +126,33 @@ static size_t data_size(const struct xg_msg *m, size_t *topic_len)
 	return XG_MSG_DATA_HDR + tlen + m->payload_len + XG_MAC_LEN;
 }
 
+/* A large message is one that a PUSH cannot carry: announcing one that
+ * fits would make every member fetch over TLS what one datagram does. */
+static ssize_t announce_encode(const struct xg_msg_pkt *p,
+			       const uint8_t key[16], uint8_t *out,
+			       size_t cap)
+{
+	const struct xg_msg *m = &p->msg;
+	size_t tlen = strnlen(m->topic, sizeof(m->topic)), total;
+
+	if (!xg_msg_topic_valid(m->topic, tlen) ||
+	    p->size <= xg_msg_max_push(tlen))
+		return -EINVAL;
+	total = A_TOPIC + tlen + XG_MAC_LEN;
+	if (cap < total)
+		return -ENOSPC;
+	hdr_write(out, p, total);
+	xg_be_put64(out + B_ORIGIN_MS, m->origin_ms);
+	out[B_HOPS] = m->hops;
+	out[B_TOPIC_LEN] = (uint8_t)tlen;
+	xg_be_put16(out + B_RESERVED, 0);
+	xg_be_put64(out + A_SIZE, p->size);
+	memcpy(out + A_SHA256, p->sha256, XG_MSG_SHA256_LEN);
+	memcpy(out + A_TOPIC, m->topic, tlen);
+	xg_mac_write(out, total - XG_MAC_LEN, key);
+	return (ssize_t)total;
+}
+
 ssize_t xg_msg_encode(const struct xg_msg_pkt *p, const uint8_t key[16],
 		      void *buf, size_t cap)
 {
@@ -119,6 +162,10 @@ ssize_t xg_msg_encode(const struct xg_msg_pkt *p, const uint8_t key[16],
 
 	if (!p || !key || !out || !xg_msg_type_valid(p->type))
 		return -EINVAL;
+	if ((p->flags & XG_MSG_F_LARGE) && p->type != XG_T_PULL_SYNC)
+		return -EINVAL;
+	if (xg_msg_pkt_is_announce(p))
+		return announce_encode(p, key, out, cap);
 	m = &p->msg;
 	if (!xg_msg_type_is_data(p->type)) {
 		if (cap < XG_MSG_CTRL_LEN)
@@ -158,6 +205,12 @@ uint8_t xg_msg_key_id(const void *buf, size_t len)
 	return p[OFF(xg_hdr, key_id)];
 }
 
+static bool announce_hdr(const uint8_t *p, uint8_t type)
+{
+	return type == XG_T_PULL_SYNC &&
+	       (p[OFF(xg_hdr, flags)] & XG_MSG_F_LARGE);
+}
+
 static int shape_check(const uint8_t *p, size_t len, uint8_t *type)
 {
 	if (!p || len < sizeof(struct xg_hdr))
@@ -173,12 +226,20 @@ static int shape_check(const uint8_t *p, size_t len, uint8_t *type)
 }
 
 /* Control packets have one size; data packets at least a fixed part, a
- * one-byte topic and the MAC, at most a datagram.  Either way the header
- * must state the real length, so trailing bytes are as bad as missing. */
+ * one-byte topic and the MAC, at most a datagram; ANNOUNCEs a fixed part,
+ * a topic of 1 .. 64 bytes and the MAC.  Either way the header must state
+ * the real length, so trailing bytes are as bad as missing.  The large
+ * flag means something on PULL_SYNC only; anywhere else it is a packet
+ * this version does not understand. */
 static int length_check(const uint8_t *p, size_t len, uint8_t type)
 {
 	if (xg_be_get16(p + OFF(xg_hdr, len)) != len)
 		return -EBADMSG;
+	if ((p[OFF(xg_hdr, flags)] & XG_MSG_F_LARGE) && type != XG_T_PULL_SYNC)
+		return -EBADMSG;
+	if (announce_hdr(p, type))
+		return len >= A_TOPIC + 1 + XG_MAC_LEN &&
+		       len <= XG_MSG_ANN_MAX ? 0 : -EBADMSG;
 	if (!xg_msg_type_is_data(type))
 		return len == XG_MSG_CTRL_LEN ? 0 : -EBADMSG;
 	if (len < XG_MSG_DATA_HDR + 1 + XG_MAC_LEN || len > XG_UDP_MAX)
@@ -198,6 +259,20 @@ static int body_check(const uint8_t *p, size_t len)
 	if (plen > len || XG_MSG_DATA_HDR + tlen + plen + XG_MAC_LEN != len)
 		return -EBADMSG;
 	if (!xg_msg_topic_valid((const char *)p + B_TOPIC, tlen))
+		return -EBADMSG;
+	return 0;
+}
+
+static int announce_check(const uint8_t *p, size_t len)
+{
+	size_t tlen = p[B_TOPIC_LEN];
+
+	if (tlen == 0 || tlen > XG_MSG_TOPIC_MAX ||
+	    A_TOPIC + tlen + XG_MAC_LEN != len)
+		return -EBADMSG;
+	if (!xg_msg_topic_valid((const char *)p + A_TOPIC, tlen))
+		return -EBADMSG;
+	if (xg_be_get64(p + A_SIZE) <= xg_msg_max_push(tlen))
 		return -EBADMSG;
 	return 0;
 }
@@ -228,6 +303,18 @@ static void body_read(const uint8_t *p, struct xg_msg *m)
 	m->payload = p + B_TOPIC + tlen;
 }
 
+static void announce_read(const uint8_t *p, struct xg_msg_pkt *out)
+{
+	size_t tlen = p[B_TOPIC_LEN];
+
+	out->msg.origin_ms = xg_be_get64(p + B_ORIGIN_MS);
+	out->msg.hops = p[B_HOPS];
+	memcpy(out->msg.topic, p + A_TOPIC, tlen);
+	out->msg.topic[tlen] = '\0';
+	out->size = xg_be_get64(p + A_SIZE);
+	memcpy(out->sha256, p + A_SHA256, XG_MSG_SHA256_LEN);
+}
+
 int xg_msg_decode(const void *buf, size_t len, const uint8_t key[16],
 		  const uint8_t *key2, struct xg_msg_pkt *out)
 {
@@ -244,15 +331,18 @@ int xg_msg_decode(const void *buf, size_t len, const uint8_t key[16],
 	err = xg_mac_check(p, len - XG_MAC_LEN, key, key2);
 	if (err)
 		return err;
-	if (xg_msg_type_is_data(type)) {
+	if (xg_msg_type_is_data(type))
 		err = body_check(p, len);
-		if (err)
-			return err;
-	}
+	else if (announce_hdr(p, type))
+		err = announce_check(p, len);
+	if (err)
+		return err;
 	if (!out)
 		return 0;
 	head_read(p, type, out);
 	if (xg_msg_type_is_data(type))
 		body_read(p, &out->msg);
+	else if (announce_hdr(p, type))
+		announce_read(p, out);
 	return 0;
 }

@@ -31,6 +31,14 @@ void xg_msg_config_defaults(struct xg_msg_config *cfg)
 	 * docs/MESSAGING.md, "Completeness". */
 	cfg->sync_rounds = 3;
 	cfg->pull_tries = 16;
+	/* The limit the control socket and the operator see: 16 MiB, as
+	 * --max-message-size. */
+	cfg->max_large = XG_MSG_LARGE_MAX_DEFAULT;
+	/* A few bodies at once keep a link busy without one member's
+	 * bursts of large broadcasts opening dozens of TLS sessions. */
+	cfg->fetch_max = 4;
+	/* Only a guard against a lost report (docs/MESSAGING.md). */
+	cfg->fetch_timeout_ns = 120000 * NS_PER_MS;
 }
 
 static int config_check(const struct xg_msg_config *c)
@@ -43,7 +51,11 @@ static int config_check(const struct xg_msg_config *c)
 	if (c->ack_timeout_ns == 0 || c->cache_max == 0 ||
 	    c->cache_ttl_ns == 0 || c->max_age_ms == 0 || c->seen_max == 0 ||
 	    c->pull_tries == 0 || c->pull_tries > UINT8_MAX ||
-	    c->sync_rounds == 0 || c->sync_rounds > UINT8_MAX)
+	    c->sync_rounds == 0 || c->sync_rounds > UINT8_MAX ||
+	    c->fetch_max == 0 || c->fetch_timeout_ns == 0)
+		return -EINVAL;
+	/* A delivered payload's length is 32 bits (struct xg_msg). */
+	if (c->max_large > UINT32_MAX)
 		return -EINVAL;
 	/* A shorter seen TTL would let a message that is not yet too old
 	 * come back after its id was forgotten: delivered twice. */
@@ -77,7 +89,9 @@ static int tables_init(struct xg_msgr *m)
 				    r[2], r[3]);
 	/* A round lives one ack timeout and a want a few: bounding both by
 	 * the cache size allows a cache's worth of messages per timeout,
-	 * far beyond what UDP datagrams of this size carry. */
+	 * far beyond what UDP datagrams of this size carry.  Large wants
+	 * (fetches queued, running or waiting to retry) share the want
+	 * bound: a few hundred bytes each, never a body. */
 	if (!err)
 		err = xg_rounds_init(&m->rounds, c->cache_max, r[4], r[5]);
 	if (!err)
@@ -222,6 +236,8 @@ void xg_msgr_tick(struct xg_msgr *m, uint64_t now_ns)
 			break;
 		xg_msgr_want_expired(m, wt, now_ns);
 	}
+	xg_msgr_fetch_overdue(m, now_ns);
+	xg_msgr_fetch_pump(m, now_ns);
 	xg_seen_expire(&m->seen, now_ns, XG_MSG_TICK_BUDGET);
 	xg_cache_expire(&m->cache, now_ns, XG_MSG_TICK_BUDGET);
 	xg_msgr_gauges(m);
@@ -252,6 +268,9 @@ void xg_msgr_gauges(struct xg_msgr *m)
 	m->st.rounds_open = xg_rounds_count(&m->rounds);
 	m->st.pulls_open = xg_wants_count(&m->wants);
 	m->st.origins = xg_gaps_count(&m->gaps);
+	m->st.fetches_running = m->wants.nrunning;
+	m->st.fetches_queued = m->wants.nqueued;
+	m->st.large_wants = m->wants.nlarge;
 }
 
 const struct xg_msgr_stats *xg_msgr_stats(const struct xg_msgr *m)

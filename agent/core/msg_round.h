@@ -28,6 +28,8 @@ struct xg_round {
 	uint8_t          n;           /* entries in to[] */
 	uint8_t          acks;
 	uint8_t          syncs;       /* pull-sync rounds done */
+	uint8_t          large;       /* pull-sync with ANNOUNCE, not
+				       * PULL_SYNC: a large message */
 };
 
 _Static_assert(XG_MSG_FANOUT_MAX <= 32, "acked is a 32-bit mask");

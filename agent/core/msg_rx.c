@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What a node does with the messaging packets it receives.
+ * What a node does with the messaging packets it receives (ANNOUNCEs go
+ * on to msg_fetch.c).
  *
  * Every packet is authenticated (MAC under the key its key_id names) and
  * checked (cluster, sender) before anything is looked up, so a packet from
@@ -22,7 +23,7 @@
  * (docs/MESSAGING.md, "Exactly once").  The other half of the margin is
  * for the wall clock running slower than the monotonic clock that times
  * the table (NTP slewing, at most 0.05 %) and for millisecond rounding. */
-static int age_check(struct xg_msgr *m, uint64_t origin_ms)
+int xg_msgr_age_check(struct xg_msgr *m, uint64_t origin_ms)
 {
 	uint64_t now_ms = m->io.now_ms_real(m->io.ctx);
 	uint64_t ahead_ms = (m->cfg.seen_ttl_ms - m->cfg.max_age_ms) / 2;
@@ -38,7 +39,7 @@ static int age_check(struct xg_msgr *m, uint64_t origin_ms)
 	return 0;
 }
 
-static void want_forget(struct xg_msgr *m, const uint8_t id[XG_MSG_ID_LEN])
+void xg_msgr_want_forget(struct xg_msgr *m, const uint8_t id[XG_MSG_ID_LEN])
 {
 	struct xg_want *wt = xg_wants_find(&m->wants, id);
 
@@ -59,7 +60,7 @@ static int accept_msg(struct xg_msgr *m, const struct xg_msg *msg,
 		return err;
 	if (m->io.seen)
 		m->io.seen(m->io.ctx, msg->id, now_ns);
-	want_forget(m, msg->id);
+	xg_msgr_want_forget(m, msg->id);
 	if (xg_cache_put(&m->cache, msg, hops_out, now_ns) == -ENOMEM)
 		m->st.alloc_failures++;
 	return 0;
@@ -72,8 +73,8 @@ static int accept_msg(struct xg_msgr *m, const struct xg_msg *msg,
  * likely got them too) and from the origin (which has them cached).  This
  * finds what pushes and pull-sync rounds, being random, missed, and what a
  * member missed while it was cut off, up to the cache TTL. */
-static void gap_check(struct xg_msgr *m, const struct xg_msg *msg,
-		      uint64_t now_ns)
+void xg_msgr_gap_check(struct xg_msgr *m, const struct xg_msg *msg,
+		       uint64_t now_ns)
 {
 	uint32_t missing[XG_GAP_MAX];
 	uint32_t inc = (uint32_t)(xg_msg_id_seq(msg->id) >> 32);
@@ -116,10 +117,10 @@ static int on_data(struct xg_msgr *m, uint8_t type, struct xg_msg *msg,
 		m->st.pushes_recv++;
 	else
 		m->st.pull_responses_recv++;
-	err = age_check(m, msg->origin_ms);
+	err = xg_msgr_age_check(m, msg->origin_ms);
 	if (err) {
 		/* asking again would get the same answer */
-		want_forget(m, msg->id);
+		xg_msgr_want_forget(m, msg->id);
 		return err;
 	}
 	/* A copy of something we have: neither an ACK (the ACK says "your
@@ -149,7 +150,7 @@ static int on_data(struct xg_msgr *m, uint8_t type, struct xg_msg *msg,
 	} else {
 		m->st.hop_limited++;
 	}
-	gap_check(m, msg, now_ns);
+	xg_msgr_gap_check(m, msg, now_ns);
 	/* Last: the application may broadcast from its callback, which
 	 * reuses the packet buffer and the tables. */
 	m->st.delivered++;
@@ -159,16 +160,23 @@ static int on_data(struct xg_msgr *m, uint8_t type, struct xg_msg *msg,
 
 /* --- control packets ---------------------------------------------------- */
 
+/* A member that gets an ANNOUNCE first ACKs it, and cannot tell one
+ * pushed to it from one sent in a pull-sync round: ACKs of a large
+ * message from members outside the round's targets are expected. */
 static void on_ack(struct xg_msgr *m, const struct xg_msg *msg)
 {
+	const struct xg_cache_ent *e;
 	int r;
 
 	m->st.acks_recv++;
 	r = xg_rounds_ack(&m->rounds, msg->id, msg->sender_id);
-	if (r < 0)
-		m->st.acks_unexpected++;
-	else if (r == 1)
+	if (r == 1)
 		m->st.rounds_majority++;
+	if (r >= 0)
+		return;
+	e = xg_cache_peek(&m->cache, msg->id);
+	if (!e || !e->large)
+		m->st.acks_unexpected++;
 }
 
 /* Someone that has the message is asking whether we do.  If we have seen
@@ -191,6 +199,11 @@ static void on_pull_sync(struct xg_msgr *m, const struct xg_msg *msg,
 		m->st.pulls_dropped++;
 		return;
 	}
+	/* A large message being fetched: the sender is one more source
+	 * (remembered by xg_wants_note), and a request would only fetch
+	 * the ANNOUNCE we already have. */
+	if (wt->large)
+		return;
 	/* A want from a sequence gap that has not asked yet asks now: here
 	 * is a member that certainly has the message. */
 	if (r == 0 && wt->tries > 0)
@@ -210,7 +223,12 @@ static void on_pull_request(struct xg_msgr *m, const struct xg_msg *msg)
 		m->st.pull_misses++;
 		return;
 	}
-	xg_msgr_respond(m, e, msg->sender_id);
+	/* A large body is not ours to send in a datagram: the ANNOUNCE
+	 * tells the requester to fetch it from us. */
+	if (e->large)
+		xg_msgr_respond_announce(m, e, msg->sender_id);
+	else
+		xg_msgr_respond(m, e, msg->sender_id);
 }
 
 /* --- entry point -------------------------------------------------------- */
@@ -266,12 +284,17 @@ int xg_msgr_on_packet(struct xg_msgr *m, uint64_t from_id_hint,
 		on_ack(m, &p.msg);
 		break;
 	case XG_T_PULL_SYNC:
-		on_pull_sync(m, &p.msg, now_ns);
+		if (xg_msg_pkt_is_announce(&p))
+			err = xg_msgr_on_announce(m, &p);
+		else
+			on_pull_sync(m, &p.msg, now_ns);
 		break;
 	case XG_T_PULL_REQUEST:
 		on_pull_request(m, &p.msg);
 		break;
 	}
+	/* A new ANNOUNCE queued a fetch, or a pushed copy ended one. */
+	xg_msgr_fetch_pump(m, now_ns);
 	xg_msgr_gauges(m);
 	return err;
 }

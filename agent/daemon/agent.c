@@ -112,15 +112,17 @@ int xg_agent_broadcast(struct xg_agent *a, const char *topic,
 		       const void *payload, size_t len,
 		       uint8_t id[XG_MSG_ID_LEN])
 {
-	if (!a->msg.m)
-		return -ENOTCONN;
-	return xg_msgr_broadcast(a->msg.m, topic, payload, len,
-				 xg_now_mono_ns(), id);
+	return xg_agent_msg_broadcast(a, topic, payload, len, id);
 }
 
 const struct xg_msgr_stats *xg_agent_msg_stats(struct xg_agent *a)
 {
 	return a->msg.m ? xg_msgr_stats(a->msg.m) : NULL;
+}
+
+void xg_agent_evh_stats(struct xg_agent *a, struct xg_evh_stats *out)
+{
+	xg_evh_stats(a->evh, out);
 }
 
 void xg_agent_get_info(struct xg_agent *a, struct xg_agent_info *out)
@@ -339,6 +341,10 @@ static int setup_timer_and_signals(struct xg_agent *a)
 		a->timer_w.fd = -1;
 		return err;
 	}
+	/* Signals belong to the program that embeds the agent; every write
+	 * of ours passes MSG_NOSIGNAL anyway. */
+	if (a->cfg->embedded)
+		return 0;
 	/* A write to a vanished control client or TCP peer must be an
 	 * error return, not the death of the agent. */
 	signal(SIGPIPE, SIG_IGN);
@@ -426,11 +432,17 @@ static int setup_services(struct xg_agent *a)
 	a->pp.serve_type = XG_T_KEYOP;
 	a->pp.serve = xg_agent_keys_serve;
 	a->pp.serve_ctx = a;
+	err = xg_agent_xfer_setup(a);
+	if (err)
+		return err;
 	err = setup_timer_and_signals(a);
 	if (err) {
 		xg_error("cannot set up timer and signals: %s", strerror(-err));
 		return err;
 	}
+	/* An application that embeds the agent may go without one. */
+	if (!a->cfg->control_path || !a->cfg->control_path[0])
+		return 0;
 	err = xg_control_open(&a->ctl, a, a->cfg->control_path);
 	if (err)
 		xg_error("control socket %s: %s", a->cfg->control_path,
@@ -476,6 +488,12 @@ static int setup(struct xg_agent *a)
 		err = xg_agent_tls_setup(a);
 	if (!err)
 		err = xg_loop_new(&a->loop);
+	if (!err) {
+		err = xg_evh_open(&a->evh, a->loop, a->cfg->evh, a->cfg->n_evh,
+				  a->name);
+		if (err == -ENOMEM)
+			xg_error("event handlers: out of memory");
+	}
 	if (!err)
 		err = setup_sockets(a);
 	if (!err)
@@ -514,6 +532,7 @@ static void teardown(struct xg_agent *a, bool clean)
 	 * client) can still be told. */
 	for (j = a->joins; j; j = j->next)
 		xg_join_cancel(j);
+	xg_agent_xfer_close(a);
 	if (a->pp_open)
 		xg_pp_close(&a->pp);
 	for (j = a->joins; j; j = j->next)
@@ -533,6 +552,8 @@ static void teardown(struct xg_agent *a, bool clean)
 		free(a->udp);
 	}
 	xg_agent_msg_close(a);
+	xg_evh_close(a->evh);
+	a->evh = NULL;
 	xg_core_free(a->core);
 	xg_loop_free(a->loop);
 	if (a->sd.path)
@@ -543,20 +564,23 @@ static void teardown(struct xg_agent *a, bool clean)
 	xg_ratelimit_free(a->rl);
 }
 
-int xg_agent_run(const struct xg_agent_config *cfg)
+int xg_agent_new(struct xg_agent **out, const struct xg_agent_config *cfg,
+		  const struct xg_agent_hooks *hooks)
 {
 	struct xg_agent *a;
 	uint8_t meta[XG_META_MAX];
 	ssize_t mlen;
-	int err, status = XG_EXIT_OK;
+	int err;
 
-	xg_log_set_level(cfg->log_level);
+	*out = NULL;
 	a = calloc(1, sizeof(*a));
 	if (!a) {
 		xg_error("out of memory");
-		return XG_EXIT_FAIL;
+		return -ENOMEM;
 	}
 	a->cfg = cfg;
+	if (hooks)
+		a->hooks = *hooks;
 	a->armed_ns = UINT64_MAX;
 	a->timer_w.fd = a->sig_w.fd = a->udp_w.fd = a->xdp.hb_w.fd = -1;
 	a->xdp_active = "off";
@@ -568,22 +592,66 @@ int xg_agent_run(const struct xg_agent_config *cfg)
 	err = mlen < 0 ? (int)mlen : xg_tags_decode(meta, (size_t)mlen, &a->tags);
 	if (!err)
 		err = setup(a);
-	if (!err) {
-		a->ran = true;
+	if (err) {
+		teardown(a, false);
+		free(a);
+		return err;
+	}
+	a->ran = true;
+	/* Trimming acts on every executable mapping of the process: in an
+	 * application's process those are the application's. */
+	if (!cfg->embedded)
 		trim_startup_memory();
-		xg_agent_after_wakeup(a); /* arms the first timer */
+	xg_agent_after_wakeup(a); /* arms the first timer */
+	*out = a;
+	return 0;
+}
+
+int xg_agent_step(struct xg_agent *a, int timeout_ms)
+{
+	int err;
+
+	if (xg_loop_stopped(a->loop))
+		return 0;
+	err = xg_loop_run_once(a->loop, timeout_ms);
+	if (err) {
+		xg_error("event loop failed: %s", strerror(-err));
+		a->failed = true;
+		xg_loop_stop(a->loop);
+		return err;
 	}
-	while (!err && !xg_loop_stopped(a->loop)) {
-		err = xg_loop_run_once(a->loop, -1);
-		if (err)
-			xg_error("event loop failed: %s", strerror(-err));
-		else
-			xg_agent_after_wakeup(a);
-	}
-	if (err)
-		status = XG_EXIT_FAIL;
+	xg_agent_after_wakeup(a);
+	return 0;
+}
+
+bool xg_agent_done(const struct xg_agent *a)
+{
+	return xg_loop_stopped(a->loop);
+}
+
+int xg_agent_fd(const struct xg_agent *a)
+{
+	return xg_loop_fd(a->loop);
+}
+
+int xg_agent_free(struct xg_agent *a)
+{
+	int status = a->failed ? XG_EXIT_FAIL : XG_EXIT_OK;
+
 	teardown(a, status == XG_EXIT_OK);
 	free(a);
 	xg_info("stopped status=%d", status);
 	return status;
+}
+
+int xg_agent_run(const struct xg_agent_config *cfg)
+{
+	struct xg_agent *a;
+
+	xg_log_set_level(cfg->log_level);
+	if (xg_agent_new(&a, cfg, NULL))
+		return XG_EXIT_FAIL;
+	while (!xg_agent_done(a))
+		(void)xg_agent_step(a, -1);
+	return xg_agent_free(a);
 }

@@ -45,9 +45,36 @@ int xg_agent_tags_del(struct xg_agent *a, const char *const *keys, size_t n);
  * xg_msgr_broadcast). */
 int xg_agent_broadcast(struct xg_agent *a, const char *topic,
 		       const void *payload, size_t len, uint8_t id[16]);
+/* Send a user message to one member (its name, or its id in 16 hex
+ * digits) over TLS; its id into id.  done(ctx, err, rtt_ns) runs exactly
+ * once, from the loop, when the member's agent confirmed delivery (err 0)
+ * or refused it, or the transfer failed (xfer.h lists the errors).
+ * Returns 0 (done will run), or -ENOENT (no such member), -ELOOP (this
+ * node), -EHOSTDOWN (not alive), -EINVAL, -EMSGSIZE, -ENOBUFS. */
+typedef void (*xg_agent_sent_fn)(void *ctx, int err, uint64_t rtt_ns);
+int xg_agent_send(struct xg_agent *a, const char *node, const char *topic,
+		  const void *payload, size_t len, uint8_t id[16],
+		  xg_agent_sent_fn done, void *ctx);
+
+/* --event-handler counters (evhandler.h). */
+struct xg_evh_stats;
+void xg_agent_evh_stats(struct xg_agent *a, struct xg_evh_stats *out);
+
 /* The messenger's counters, NULL before it exists. */
 struct xg_msgr_stats;
 const struct xg_msgr_stats *xg_agent_msg_stats(struct xg_agent *a);
+
+/* What an application that embeds the agent hears about (agent_run.h):
+ * each delivered message and each membership event, from the loop, after
+ * the control socket's clients.  Any hook may be NULL.  Pointers are
+ * valid only during the call. */
+struct xg_msg;
+struct xg_agent_hooks {
+	void *ctx;
+	void (*on_message)(void *ctx, const struct xg_msg *m, bool unicast,
+			   const char *origin_name);
+	void (*on_member)(void *ctx, const struct xg_event *ev);
+};
 
 /* Facts for `xgossipctl info`. */
 struct xg_agent_info {

@@ -16,6 +16,7 @@
 #include "daemon/agent.h"
 #include "daemon/config.h"
 #include "daemon/control.h"
+#include "daemon/evhandler.h"
 #include "daemon/join.h"
 #include "daemon/loop.h"
 #include "daemon/pushpull.h"
@@ -64,6 +65,13 @@ struct xg_agent_msg {
 	uint64_t            seen_errors; /* XDP seen map writes that failed */
 };
 
+/* Unicasts and large bodies over TLS (agent_xfer.c). */
+struct xg_agent_xf {
+	struct xg_xfer      *x;
+	struct xg_bodystore *bodies;
+	uint32_t             unicast_counter;
+};
+
 struct xg_agent {
 	const struct xg_agent_config *cfg;
 	struct xg_loop     *loop;
@@ -101,6 +109,10 @@ struct xg_agent {
 	const char         *xdp_active; /* "native", "generic" or "off" */
 	struct xg_agent_xdp xdp;
 	struct xg_agent_msg msg;
+	struct xg_agent_xf  xf;
+	struct xg_evh      *evh;        /* --event-handler (evhandler.h) */
+	struct xg_agent_hooks hooks;    /* the embedding application's */
+	bool                failed;     /* the loop failed: exit status 1 */
 
 	struct xg_join     *joins;
 
@@ -128,6 +140,18 @@ int  xg_agent_send_sealed(struct xg_agent *a, const struct xg_addr *to,
  * event handlers), whichever way it came. */
 void xg_agent_msg_deliver(struct xg_agent *a, const struct xg_msg *msg,
 			  bool unicast);
+/* agent_xfer.c: after push/pull listens (the transfers ride on it), and
+ * closed before it; the messenger's io->fetch; a broadcast, large or not. */
+int      xg_agent_xfer_setup(struct xg_agent *a);
+void     xg_agent_xfer_close(struct xg_agent *a);
+void     xg_agent_xfer_expire(struct xg_agent *a, uint64_t now_ns);
+uint64_t xg_agent_xfer_next_deadline(const struct xg_agent *a);
+int      xg_agent_fetch(void *ctx, uint64_t from_id,
+			const uint8_t id[XG_MSG_ID_LEN], uint64_t size,
+			const uint8_t sha256[XG_MSG_SHA256_LEN]);
+int      xg_agent_msg_broadcast(struct xg_agent *a, const char *topic,
+				const void *payload, size_t len,
+				uint8_t id[XG_MSG_ID_LEN]);
 int  xg_agent_start_leave(struct xg_agent *a, const char *why);
 void xg_agent_persist_incarnation(struct xg_agent *a);
 int  xg_agent_write_peers(struct xg_agent *a);

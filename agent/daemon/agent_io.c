@@ -69,6 +69,9 @@ static void io_event(void *ctx, const struct xg_event *ev)
 		a->peers_dirty = true;
 	if (a->ctl)
 		xg_control_on_event(a->ctl, ev);
+	xg_evh_member(a->evh, ev);
+	if (a->hooks.on_member)
+		a->hooks.on_member(a->hooks.ctx, ev);
 }
 
 static uint64_t io_rand64(void *ctx)
@@ -190,6 +193,7 @@ void xg_agent_timer_event(struct xg_watch *w, uint32_t events)
 	drain_udp(a, XG_UDP_BATCHES_BEFORE_TICK);
 	now = xg_now_mono_ns();
 	xg_pp_expire(&a->pp, now);
+	xg_agent_xfer_expire(a, now);
 	for (j = a->joins; j; j = j->next)
 		xg_join_tick(j, now);
 	xg_core_tick(a->core, now);
@@ -371,7 +375,7 @@ static void maybe_trim(struct xg_agent *a)
 {
 	uint64_t done = a->pp.stats.ok + a->pp.stats.failed;
 
-	if (done == a->trimmed_after)
+	if (done == a->trimmed_after || a->cfg->embedded)
 		return;
 	a->trimmed_after = done;
 	(void)xg_trim_code_pages();
@@ -397,6 +401,7 @@ void xg_agent_after_wakeup(struct xg_agent *a)
 	next = xg_core_next_deadline(a->core);
 	next = min_u64(next, xg_pp_next_deadline(&a->pp));
 	next = min_u64(next, xg_agent_msg_next_deadline(a));
+	next = min_u64(next, xg_agent_xfer_next_deadline(a));
 	for (j = a->joins; j; j = j->next)
 		next = min_u64(next, xg_join_next_deadline(j));
 	if (a->leaving)

@@ -89,6 +89,8 @@ static void apply_flags(const struct xg_agent_config *cfg,
 		mc->cache_max = cfg->msg.cache_max;
 	if (cfg->msg.cache_ttl_ns)
 		mc->cache_ttl_ns = cfg->msg.cache_ttl_ns;
+	if (cfg->msg.max_size)
+		mc->max_large = cfg->msg.max_size;
 }
 
 int xg_agent_msg_setup(struct xg_agent *a)
@@ -101,6 +103,7 @@ int xg_agent_msg_setup(struct xg_agent *a)
 		.seen        = io_seen,
 		.rand64      = io_rand64,
 		.now_ms_real = io_now_ms_real,
+		.fetch       = xg_agent_fetch,
 	};
 	struct xg_msg_io io = io_template;
 	struct xg_msg_config mc;
@@ -198,4 +201,7 @@ void xg_agent_msg_deliver(struct xg_agent *a, const struct xg_msg *msg,
 	a->msg.delivered++;
 	if (a->ctl)
 		xg_control_on_message(a->ctl, msg, unicast, origin);
+	xg_evh_message(a->evh, msg, unicast, origin);
+	if (a->hooks.on_message)
+		a->hooks.on_message(a->hooks.ctx, msg, unicast, origin);
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/addr.h"
+#include "daemon/evhandler_spec.h"
 #include "util/log.h"
 #include "util/tags.h"
 #include "xdp/xdp.h"
@@ -79,10 +80,15 @@ struct xg_agent_config {
 	enum xg_xdp_mode  xdp_mode;      /* default XG_XDP_AUTO */
 	const char       *xdp_instance;  /* NULL: derived from the node name */
 	uint64_t          xdp_liveness_ns;
+	struct xg_evh_spec *evh;         /* --event-handler, in order; owned */
+	size_t            n_evh;
+	bool              embedded;      /* in an application: no signals */
 	struct {                         /* user messaging; 0: default */
 		unsigned  fanout;
 		unsigned  cache_max;
 		uint64_t  cache_ttl_ns;
+		uint64_t  max_size;      /* --max-message-size */
+		size_t    store_max;     /* --large-store: bodies kept */
 	} msg;
 };
 

@@ -101,6 +101,7 @@ static void client_kill(struct ctl_client *c, const char *why)
 	c->w.fd = -1;
 	ctl_orphan_join(c);
 	ctl_orphan_keys(c);
+	ctl_orphan_send(c);
 	if (c->monitor)
 		ctl->nmonitors--;
 	ctl->nclients--;
@@ -691,8 +692,7 @@ void xg_control_on_message(struct xg_control *ctl, const struct xg_msg *m,
 			   bool unicast, const char *origin_name)
 {
 	struct ctl_client *c;
-	json_object *obj = NULL;
-	const char *s = NULL;
+	char *s = NULL;
 	size_t n = 0;
 
 	if (!ctl || !ctl->nmonitors || !m)
@@ -701,11 +701,9 @@ void xg_control_on_message(struct xg_control *ctl, const struct xg_msg *m,
 	for (c = ctl->clients; c; c = c->next) {
 		if (c->dead || !ctl_subscribed(c, m->topic))
 			continue;
-		if (!obj) {
-			obj = ctl_message_json(m, unicast, origin_name,
-					       xg_now_real_ns());
-			s = obj ? json_object_to_json_string_length(
-					obj, json_flags, &n) : NULL;
+		if (!s) {
+			s = ctl_message_line(m, unicast, origin_name,
+					     xg_now_real_ns(), &n);
 			if (!s) {
 				xg_warn("control: out of memory rendering a "
 					"message");
@@ -723,5 +721,5 @@ void xg_control_on_message(struct xg_control *ctl, const struct xg_msg *m,
 		client_send_line(c, s, n);
 	}
 	ctl_leave(ctl);
-	json_object_put(obj);
+	free(s);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "daemon/control_int.h"
+#include "daemon/evhandler.h"
 #include "daemon/control_render.h"
 #include "util/tags.h"
 
@@ -175,6 +176,31 @@ static void put_control_stats(struct xg_control *ctl, json_object *stats,
 		   json_object_new_uint64(ctl->monitors_dropped), err);
 }
 
+static json_object *evh_json(struct xg_agent *a)
+{
+	struct xg_evh_stats st;
+	json_object *o = json_object_new_object();
+	int err = 0;
+
+	if (!o)
+		return NULL;
+	xg_agent_evh_stats(a, &st);
+	xg_ctl_put(o, "handlers", json_object_new_uint64(st.handlers), &err);
+	xg_ctl_put(o, "run", json_object_new_uint64(st.run), &err);
+	xg_ctl_put(o, "failed", json_object_new_uint64(st.failed), &err);
+	xg_ctl_put(o, "killed", json_object_new_uint64(st.killed), &err);
+	xg_ctl_put(o, "dropped", json_object_new_uint64(st.dropped), &err);
+	xg_ctl_put(o, "running", json_object_new_uint64(st.running), &err);
+	xg_ctl_put(o, "queued", json_object_new_uint64(st.queued), &err);
+	xg_ctl_put(o, "queued_bytes", json_object_new_uint64(st.queued_bytes),
+		   &err);
+	if (err) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
 static void cmd_info(struct ctl_client *c, json_object *req)
 {
 	struct xg_control *ctl = c->ctl;
@@ -203,6 +229,7 @@ static void cmd_info(struct ctl_client *c, json_object *req)
 	}
 	if (json_object_object_get_ex(body, "stats", &stats))
 		put_control_stats(ctl, stats, &err);
+	xg_ctl_put(body, "event_handlers", evh_json(ctl->agent), &err);
 	if (xg_agent_msg_stats(ctl->agent))
 		xg_ctl_put(body, "messages", ctl_msg_stats_json(
 				xg_agent_msg_stats(ctl->agent)), &err);
@@ -452,6 +479,7 @@ static const struct command {
 	{ "keys",     ctl_cmd_keys },
 	{ "broadcast", ctl_cmd_broadcast },
 	{ "subscribe", ctl_cmd_subscribe },
+	{ "send",      ctl_cmd_send },
 };
 
 static json_object *parse_line(struct ctl_client *c, const char *line,

@@ -37,6 +37,7 @@
 
 struct ctl_join;
 struct ctl_keys;
+struct ctl_send;
 
 struct ctl_client {
 	struct xg_watch     w;
@@ -52,6 +53,7 @@ struct ctl_client {
 
 	struct ctl_join    *join;       /* a join waiting for the agent */
 	struct ctl_keys    *keys;       /* a key change waiting for members */
+	struct ctl_send    *send;       /* a unicast waiting for its receipt */
 	bool                monitor;
 	uint32_t            event_mask; /* bit (1 << enum xg_event_type) */
 	bool                subscriber; /* a monitor of user messages */
@@ -116,13 +118,18 @@ int  ctl_string_array(struct ctl_client *c, json_object *req,
 /* control_msg.c: broadcast, send, subscribe. */
 void ctl_cmd_broadcast(struct ctl_client *c, json_object *req);
 void ctl_cmd_subscribe(struct ctl_client *c, json_object *req);
+void ctl_cmd_send(struct ctl_client *c, json_object *req);
+void ctl_orphan_send(struct ctl_client *c);
 bool ctl_subscribed(const struct ctl_client *c, const char *topic);
 struct xg_msg;
 struct xg_msgr_stats;
 /* "messages" in the info reply: every messenger counter by name. */
 json_object *ctl_msg_stats_json(const struct xg_msgr_stats *st);
-json_object *ctl_message_json(const struct xg_msg *m, bool unicast,
-			      const char *origin_name, uint64_t now_real_ns);
+/* One subscriber line for a delivered message, without the newline:
+ * malloc'd, its length in *len; NULL when out of memory. */
+char *ctl_message_line(const struct xg_msg *m, bool unicast,
+		       const char *origin_name, uint64_t now_real_ns,
+		       size_t *len);
 
 /* control_keys.c: the "keys" command, answered once the members have. */
 void ctl_cmd_keys(struct ctl_client *c, json_object *req);
@@ -131,7 +138,7 @@ void ctl_orphan_keys(struct ctl_client *c);
 /* A request whose answer comes later holds up the client's next ones. */
 static inline bool ctl_waiting(const struct ctl_client *c)
 {
-	return c->join || c->keys;
+	return c->join || c->keys || c->send;
 }
 
 #endif /* XGOSSIP_DAEMON_CONTROL_INT_H */

@@ -13,6 +13,7 @@
 #include "core/msg.h"
 #include "daemon/control_int.h"
 #include "daemon/control_render.h"
+#include "daemon/xfer.h"
 #include "util/base64.h"
 
 /* ---- shared by the commands --------------------------------------------- */
@@ -128,6 +129,115 @@ void ctl_cmd_broadcast(struct ctl_client *c, json_object *req)
 	ctl_send_reply(c, reply, err);
 }
 
+/* ---- send ---------------------------------------------------------------- */
+
+struct ctl_send {
+	struct ctl_client *client; /* NULL once the client went away */
+	char               node[XG_NAME_MAX];
+	uint8_t            id[XG_MSG_ID_LEN];
+	size_t             size;
+};
+
+void ctl_orphan_send(struct ctl_client *c)
+{
+	if (c->send) {
+		c->send->client = NULL;
+		c->send = NULL;
+	}
+}
+
+static const char *send_error(int err)
+{
+	switch (err) {
+	case -ENOENT:     return "no such member";
+	case -ELOOP:      return "that is this node";
+	case -EHOSTDOWN:  return "the member is not alive";
+	case -EMSGSIZE:   return "payload too large";
+	case -ENOBUFS:    return "too many messages waiting to be sent";
+	case -ENOTCONN:   return "messaging is not running";
+	}
+	return xg_xfer_strerror(err);
+}
+
+static void send_done(void *ctx, int err, uint64_t rtt_ns)
+{
+	struct ctl_send *s = ctx;
+	struct ctl_client *c = s->client;
+	char idhex[2 * XG_MSG_ID_LEN + 1];
+	struct xg_control *ctl;
+	json_object *reply;
+	int jerr = 0;
+
+	if (!c) {
+		free(s);
+		return; /* the client hung up while we were sending */
+	}
+	c->send = NULL;
+	ctl = c->ctl;
+	ctl_enter(ctl);
+	if (err) {
+		ctl_send_error(c, "send to %s failed: %s%s", s->node,
+			       rtt_ns ? "refused by the member: " : "",
+			       send_error(err));
+	} else {
+		hex(s->id, sizeof(s->id), idhex);
+		reply = ctl_ok_reply();
+		if (reply) {
+			xg_ctl_put(reply, "node", json_object_new_string(s->node),
+				   &jerr);
+			xg_ctl_put(reply, "id", json_object_new_string(idhex),
+				   &jerr);
+			xg_ctl_put(reply, "size", json_object_new_uint64(s->size),
+				   &jerr);
+			xg_ctl_put(reply, "rtt_us",
+				   json_object_new_uint64(rtt_ns / 1000), &jerr);
+		}
+		ctl_send_reply(c, reply, jerr);
+	}
+	free(s);
+	ctl_resume(c);
+	ctl_leave(ctl);
+}
+
+void ctl_cmd_send(struct ctl_client *c, json_object *req)
+{
+	const char *topic = get_topic(c, req), *node;
+	json_object *n;
+	struct ctl_send *s;
+	uint8_t *payload;
+	size_t len;
+	int err;
+
+	if (!topic)
+		return;
+	if (!json_object_object_get_ex(req, "node", &n) ||
+	    !json_object_is_type(n, json_type_string)) {
+		ctl_send_error(c, "\"node\" (a member name or id) is required");
+		return;
+	}
+	node = json_object_get_string(n);
+	if (get_payload(c, req, &payload, &len))
+		return;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		free(payload);
+		ctl_send_error(c, "out of memory");
+		return;
+	}
+	s->client = c;
+	s->size = len;
+	snprintf(s->node, sizeof(s->node), "%s", node);
+	c->send = s;
+	err = xg_agent_send(c->ctl->agent, node, topic, payload, len, s->id,
+			    send_done, s);
+	free(payload);
+	if (!err)
+		return; /* send_done() answers */
+	c->send = NULL;
+	free(s);
+	ctl_send_error(c, "send to %s failed: %s", node, send_error(err));
+}
+
 /* ---- subscribe ---------------------------------------------------------- */
 
 #define CTL_SUB_TOPICS_MAX 64
@@ -192,21 +302,23 @@ bool ctl_subscribed(const struct ctl_client *c, const char *topic)
 	return false;
 }
 
-json_object *ctl_message_json(const struct xg_msg *m, bool unicast,
-			      const char *origin_name, uint64_t now_real_ns)
+/* The payload is spliced into the rendered line rather than handed to
+ * json-c: base64 needs no escaping, and a 16 MiB message would otherwise
+ * be copied and scanned twice more on the agent's loop. */
+char *ctl_message_line(const struct xg_msg *m, bool unicast,
+		       const char *origin_name, uint64_t now_real_ns,
+		       size_t *len)
 {
 	char idhex[2 * XG_MSG_ID_LEN + 1], ohex[17], sent[XG_CTL_TIME_LEN],
-	     recv[XG_CTL_TIME_LEN], *b64;
+	     recv[XG_CTL_TIME_LEN], *line = NULL;
+	static const char key[] = ",\"payload\":\"";
 	json_object *o = json_object_new_object();
+	const char *head;
+	size_t hlen, b64;
 	int err = 0;
 
-	b64 = malloc(XG_B64_ENCODED_LEN((size_t)m->payload_len) + 1);
-	if (!o || !b64) {
-		json_object_put(o);
-		free(b64);
+	if (!o)
 		return NULL;
-	}
-	xg_b64_encode(m->payload, m->payload_len, b64);
 	hex(m->id, sizeof(m->id), idhex);
 	snprintf(ohex, sizeof(ohex), "%016" PRIx64, m->origin_id);
 	xg_ctl_put(o, "event", json_object_new_string("message"), &err);
@@ -227,13 +339,28 @@ json_object *ctl_message_json(const struct xg_msg *m, bool unicast,
 	xg_ctl_put(o, "received", json_object_new_string(
 			xg_ctl_format_time(now_real_ns, recv)), &err);
 	xg_ctl_put(o, "size", json_object_new_uint64(m->payload_len), &err);
-	xg_ctl_put(o, "payload", json_object_new_string(b64), &err);
-	free(b64);
-	if (err) {
-		json_object_put(o);
-		return NULL;
+	head = err ? NULL : json_object_to_json_string_length(
+			o, JSON_C_TO_STRING_PLAIN, &hlen);
+	if (head && hlen >= 2 && head[hlen - 1] == '}') {
+		b64 = XG_B64_ENCODED_LEN((size_t)m->payload_len);
+		line = malloc(hlen - 1 + sizeof(key) - 1 + b64 + 3);
 	}
-	return o;
+	if (line) {
+		char *p = line;
+
+		memcpy(p, head, hlen - 1);
+		p += hlen - 1;
+		memcpy(p, key, sizeof(key) - 1);
+		p += sizeof(key) - 1;
+		xg_b64_encode(m->payload, m->payload_len, p);
+		p += b64;
+		*p++ = '"';
+		*p++ = '}';
+		*p = '\0';
+		*len = (size_t)(p - line);
+	}
+	json_object_put(o);
+	return line;
 }
 
 /* ---- counters for "info" ------------------------------------------------- */
@@ -256,8 +383,14 @@ static const struct {
 	MSG_STAT(gaps_found), MSG_STAT(refused_old), MSG_STAT(refused_future),
 	MSG_STAT(refused_full), MSG_STAT(hop_limited), MSG_STAT(rx_bad),
 	MSG_STAT(tx_errors), MSG_STAT(alloc_failures),
+	MSG_STAT(large_broadcasts), MSG_STAT(announces_sent),
+	MSG_STAT(announces_recv), MSG_STAT(large_refused),
+	MSG_STAT(fetches_started), MSG_STAT(fetches_ok),
+	MSG_STAT(fetches_failed), MSG_STAT(fetches_timed_out),
+	MSG_STAT(fetches_given_up), MSG_STAT(fetches_stale),
 	MSG_STAT(seen_entries), MSG_STAT(cached), MSG_STAT(rounds_open),
-	MSG_STAT(pulls_open), MSG_STAT(origins),
+	MSG_STAT(pulls_open), MSG_STAT(origins), MSG_STAT(fetches_running),
+	MSG_STAT(fetches_queued), MSG_STAT(large_wants),
 };
 
 json_object *ctl_msg_stats_json(const struct xg_msgr_stats *st)

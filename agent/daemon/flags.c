@@ -39,6 +39,9 @@ void xg_agent_config_free(struct xg_agent_config *cfg)
 	cfg->joins = NULL;
 	cfg->n_joins = 0;
 	xg_tags_free(&cfg->tags);
+	xg_evh_specs_free(cfg->evh, cfg->n_evh);
+	cfg->evh = NULL;
+	cfg->n_evh = 0;
 }
 
 int xg_name_check(const char *name)
@@ -205,6 +208,23 @@ void xg_flags_usage(FILE *out)
 "    --msg-cache N            recent messages kept to answer pulls\n"
 "                             (default 4096)\n"
 "    --msg-cache-ttl D        how long they are kept (default 2m)\n"
+"    --max-message-size S     largest message accepted or sent, in bytes\n"
+"                             with an optional K, M suffix (at most and\n"
+"                             default 16M); above ~1.2K it travels over TLS\n"
+"    --large-store S          bodies of large messages kept for members\n"
+"                             that fetch them from us (default 64M)\n"
+"\n"
+"EVENT HANDLERS\n"
+"    --event-handler [FILTER=]PATH\n"
+"                             run the program PATH (directly, no shell) on\n"
+"                             membership and user events; repeatable.  FILTER\n"
+"                             is a comma list of member-join, member-leave,\n"
+"                             member-failed, member-update, member-suspect,\n"
+"                             member-alive, user, user:TOPIC, or * (default:\n"
+"                             every event).  The event is in XGOSSIP_*\n"
+"                             variables and on stdin; each handler runs its\n"
+"                             events one at a time, in order, for at most 30s.\n"
+"                             See docs/EVENT_HANDLERS.md.\n"
 "\n"
 "OTHER\n"
 "    -h, --help               this text\n"
@@ -239,7 +259,9 @@ enum {
 	OPT_RECLAIM, OPT_LEAVE_TIMEOUT, OPT_XDP, OPT_XDP_INSTANCE,
 	OPT_LIVENESS, OPT_LHM_MAX, OPT_SUSPICION_MAX, OPT_KEYRING,
 	OPT_INSECURE_DEV, OPT_TLS_CA, OPT_TLS_CERT, OPT_TLS_KEY,
-	OPT_MSG_FANOUT, OPT_MSG_CACHE, OPT_MSG_CACHE_TTL,
+	OPT_MSG_FANOUT, OPT_MSG_CACHE, OPT_MSG_CACHE_TTL, OPT_MSG_MAX_SIZE,
+	OPT_LARGE_STORE,
+	OPT_EVENT_HANDLER,
 };
 
 static const struct option long_opts[] = {
@@ -276,6 +298,9 @@ static const struct option long_opts[] = {
 	{ "msg-fanout",          required_argument, NULL, OPT_MSG_FANOUT },
 	{ "msg-cache",           required_argument, NULL, OPT_MSG_CACHE },
 	{ "msg-cache-ttl",       required_argument, NULL, OPT_MSG_CACHE_TTL },
+	{ "max-message-size",    required_argument, NULL, OPT_MSG_MAX_SIZE },
+	{ "large-store",         required_argument, NULL, OPT_LARGE_STORE },
+	{ "event-handler",       required_argument, NULL, OPT_EVENT_HANDLER },
 	{ "help",                no_argument,       NULL, 'h' },
 	{ "version",             no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -463,6 +488,51 @@ static enum xg_flags_result set_count(int c, const char *arg,
 	return XG_FLAGS_RUN;
 }
 
+/* "4096", "64K", "16M": bytes, binary units. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (*end) {
+	case '\0':            break;
+	case 'k': case 'K':  v <<= 10; end++; break;
+	case 'm': case 'M':  v <<= 20; end++; break;
+	default:             return -EINVAL;
+	}
+	if (*end || v > (1ULL << 40))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static enum xg_flags_result set_size(int c, const char *arg,
+				     struct xg_agent_config *cfg, FILE *err)
+{
+	uint64_t v;
+
+	if (parse_size(arg, &v))
+		return bad(err, "--%s: '%s' is not a size (bytes, or with a "
+			   "K or M suffix)", opt_name(c), arg);
+	if (c == OPT_MSG_MAX_SIZE) {
+		if (v < 1 || v > XG_MSG_LARGE_MAX_DEFAULT)
+			return bad(err, "--max-message-size: '%s' is not from "
+				   "1 to 16M", arg);
+		cfg->msg.max_size = v;
+	} else {
+		if (v > (4ULL << 30))
+			return bad(err, "--large-store: '%s' is over 4G", arg);
+		cfg->msg.store_max = (size_t)v;
+	}
+	return XG_FLAGS_RUN;
+}
+
 static enum xg_flags_result set_xdp(const char *arg,
 				    struct xg_agent_config *cfg, FILE *err)
 {
@@ -577,6 +647,23 @@ static enum xg_flags_result set_string(int c, const char *arg,
 	return XG_FLAGS_RUN;
 }
 
+/* Only the filter is checked here; whether PATH runs is for start-up
+ * (xg_evh_open), an error there rather than a usage error. */
+static enum xg_flags_result add_event_handler(const char *arg,
+					      struct xg_agent_config *cfg,
+					      FILE *err)
+{
+	char why[256];
+	int e;
+
+	e = xg_evh_specs_add(&cfg->evh, &cfg->n_evh, arg, why, sizeof(why));
+	if (e == -ENOMEM)
+		return bad(err, "out of memory");
+	if (e)
+		return bad(err, "--event-handler: '%s': %s", arg, why);
+	return XG_FLAGS_RUN;
+}
+
 static enum xg_flags_result one_opt(int c, const char *arg,
 				    struct xg_agent_config *cfg, FILE *err)
 {
@@ -612,8 +699,13 @@ static enum xg_flags_result one_opt(int c, const char *arg,
 		return set_count(c, arg, cfg, err);
 	case OPT_XDP:
 		return set_xdp(arg, cfg, err);
+	case OPT_MSG_MAX_SIZE:
+	case OPT_LARGE_STORE:
+		return set_size(c, arg, cfg, err);
 	case OPT_XDP_INSTANCE:
 		return set_xdp_instance(arg, cfg, err);
+	case OPT_EVENT_HANDLER:
+		return add_event_handler(arg, cfg, err);
 	case OPT_INSECURE_DEV: /* takes no value */
 		cfg->insecure_dev = true;
 		return XG_FLAGS_RUN;

@@ -142,6 +142,11 @@ void xg_loop_stop(struct xg_loop *l)
 	l->stopped = true;
 }
 
+int xg_loop_fd(const struct xg_loop *l)
+{
+	return l->epfd;
+}
+
 bool xg_loop_stopped(const struct xg_loop *l)
 {
 	return l->stopped;

@@ -37,6 +37,8 @@ int  xg_loop_run_once(struct xg_loop *l, int timeout_ms);
 void xg_loop_set_wake_hook(struct xg_loop *l, void (*fn)(void *ctx),
 			   void *ctx);
 void xg_loop_stop(struct xg_loop *l);
+/* The epoll descriptor: readable when run_once has something to do. */
+int  xg_loop_fd(const struct xg_loop *l);
 bool xg_loop_stopped(const struct xg_loop *l);
 
 /* CLOCK_MONOTONIC and CLOCK_REALTIME in nanoseconds. */

@@ -39,7 +39,14 @@
 
 #define CACHE_SLOTS 64 /* peers remembered; a collision costs one full handshake */
 
-#define CERT_SLOTS 256 /* client certificates a server remembers */
+/* Client certificates a server remembers, by SHA-256, for the name check
+ * on resumed sessions.  A certificate that is pushed out makes its
+ * owner's resumed connections fail the check until it does a full
+ * handshake again, so a certificate has CERT_PROBE slots to land in and
+ * is only pushed out when all of them hold others: with a cluster's worth
+ * of members that practically never happens. */
+#define CERT_SLOTS 1024
+#define CERT_PROBE 8
 
 struct session_cache {
 	char         peer[CACHE_SLOTS][XG_TLS_PEER_KEY];
@@ -102,6 +109,25 @@ static int on_new_session(SSL *ssl, SSL_SESSION *sess)
 	return 1;
 }
 
+/* Where the certificate with this hash is, or else the first free slot of
+ * its window, or else its home slot (to be replaced). */
+static size_t cert_slot(const struct session_cache *c, const uint8_t sha[32])
+{
+	size_t home = ((size_t)sha[0] << 8 | sha[1]) % CERT_SLOTS, i, k;
+	size_t free_slot = CERT_SLOTS;
+
+	for (k = 0; k < CERT_PROBE; k++) {
+		i = (home + k) % CERT_SLOTS;
+		if (!c->cert[i]) {
+			if (free_slot == CERT_SLOTS)
+				free_slot = i;
+		} else if (!memcmp(c->cert_sha[i], sha, 32)) {
+			return i;
+		}
+	}
+	return free_slot != CERT_SLOTS ? free_slot : home;
+}
+
 /* The verifier accepted the chain: at depth 0 that is the peer's own
  * certificate.  A server remembers it by hash for resumed sessions, and
  * both sides keep it on the connection. */
@@ -124,7 +150,7 @@ int xg_tls_sessions_verify_cb(int ok, X509_STORE_CTX *store)
 	if (!c || !SSL_is_server(ssl) ||
 	    !X509_digest(leaf, EVP_sha256(), sha, &len) || len != sizeof(sha))
 		return ok;
-	i = ((size_t)sha[0] << 8 | sha[1]) % CERT_SLOTS;
+	i = cert_slot(c, sha);
 	if (c->cert[i] && !memcmp(c->cert_sha[i], sha, sizeof(sha)))
 		return ok;
 	if (!X509_up_ref(leaf))
@@ -150,7 +176,7 @@ X509 *xg_tls_sessions_peer_cert(const struct xg_tls_conn *conn)
 	SSL_SESSION_get0_peer_sha256(SSL_get_session(conn->ssl), &sha, &len);
 	if (!c || !sha || len != 32)
 		return NULL;
-	i = ((size_t)sha[0] << 8 | sha[1]) % CERT_SLOTS;
+	i = cert_slot(c, sha);
 	if (!c->cert[i] || memcmp(c->cert_sha[i], sha, 32) != 0 ||
 	    !X509_up_ref(c->cert[i]))
 		return NULL;

@@ -31,6 +31,8 @@ enum xg_type {
 	XG_T_GOSSIP        = 5,
 	XG_T_STATE         = 6,
 	XG_T_KEYOP         = 7,  /* TCP: keyring change/query, and its reply */
+	XG_T_UNICAST       = 8,  /* TCP: a message for one member, and its receipt */
+	XG_T_FETCH         = 9,  /* TCP: a large broadcast's body, asked of a holder */
 	XG_T_PUSH          = 16,
 	XG_T_PUSH_ACK      = 17,
 	XG_T_PULL_SYNC     = 18,
@@ -160,6 +162,27 @@ struct xg_keyop {
 	__u8   key[32];   /* request: the key (zeros for list) */
 };
 
+/* UNICAST and FETCH (TCP, inside TLS), docs/PROTOCOL.md section 6.2.
+ * hdr.len is 0; the TCP frame length carries the size.  A request is
+ * this struct, name_len bytes of the sender's member name, topic_len
+ * bytes of topic (UNICAST only), and a MAC (SipHash-2-4, the STATE/KEYOP
+ * MAC key of the keyring key hdr.key_id names) over everything before it.
+ * A UNICAST request is followed by a second frame of body_len bytes: the
+ * payload (none when body_len is 0).  The answer (flags XG_F_REPLY,
+ * name_len and topic_len 0, same msg_id) carries status; a FETCH answer
+ * with status 0 is followed by a second frame of body_len bytes: the
+ * body. */
+struct xg_xfer_hdr {
+	struct xg_hdr hdr;
+	__u8   msg_id[16];
+	__be64 sender_id;   /* the member sending this frame */
+	__be32 status;      /* reply: 0, or the positive errno of the refusal */
+	__be32 body_len;    /* bytes of the frame that follows (or 0) */
+	__u8   name_len;    /* request: 1 .. XG_NAME_MAX-1 */
+	__u8   topic_len;   /* UNICAST request: 1 .. 64 */
+	__u8   reserved[6];
+};
+
 #define XG_UDP_MAX     1400            /* largest UDP payload we send */
 #define XG_STATE_MAX   (16u << 20)     /* largest STATE frame we accept */
 #define XG_GOSSIP_MAX_UPDATES 255
@@ -173,5 +196,6 @@ XG_STATIC_ASSERT(sizeof(struct xg_gossip_hdr) == 32, "xg_gossip_hdr must be 32 b
 XG_STATIC_ASSERT(sizeof(struct xg_state_hdr) == 32, "xg_state_hdr must be 32 bytes");
 XG_STATIC_ASSERT(sizeof(struct xg_msg_hdr) == 40, "xg_msg_hdr must be 40 bytes");
 XG_STATIC_ASSERT(sizeof(struct xg_keyop) == 56, "xg_keyop must be 56 bytes");
+XG_STATIC_ASSERT(sizeof(struct xg_xfer_hdr) == 56, "xg_xfer_hdr must be 56 bytes");
 
 #endif /* XGOSSIP_WIRE_H */

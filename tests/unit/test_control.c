@@ -26,6 +26,7 @@
 #include "daemon/agent.h"
 #include "daemon/control.h"
 #include "daemon/control_int.h"
+#include "daemon/evhandler.h"
 #include "lib/onecore.h"
 #include "util/log.h"
 #include "util/tags.h"
@@ -149,6 +150,14 @@ int xg_agent_broadcast(struct xg_agent *a, const char *topic,
 	       len < sizeof(a->bcast_payload) ? len : sizeof(a->bcast_payload));
 	memset(id, 0xab, 16);
 	return 0;
+}
+
+void xg_agent_evh_stats(struct xg_agent *a, struct xg_evh_stats *out)
+{
+	(void)a;
+	memset(out, 0, sizeof(*out));
+	out->handlers = 2;
+	out->run = 7;
 }
 
 const struct xg_msgr_stats *xg_agent_msg_stats(struct xg_agent *a)
@@ -451,6 +460,9 @@ static void test_info(void **state)
 	assert_int_equal(json_object_get_int(get(v, "udp_rx_packets")), 5);
 	assert_int_equal(json_object_get_int(get(v, "control_clients")), 1);
 	assert_true(json_object_get_int(get(v, "updates_applied")) >= 2);
+	assert_int_equal(json_object_get_int(get(get(r, "event_handlers"),
+						 "run")), 7);
+	assert_non_null(get(get(r, "messages"), "delivered"));
 	json_object_put(r);
 	client_close(&c);
 }

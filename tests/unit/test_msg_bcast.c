@@ -12,6 +12,16 @@
  * pull-syncs f+2 members other than its targets; one that hears a
  * majority does not); PULL_SYNC for a known id draws no PULL_REQUEST; old
  * messages are refused cluster-wide.
+ *
+ * Large messages: a fake io->fetch plays the daemon's TLS transfer.  It
+ * completes after a random delay, from a per-node body store (a node has
+ * a body once it broadcast it or its messenger accepted a fetched copy),
+ * fails when the source has no body and, on top, a given share of the
+ * time; it checks the announced size and SHA-256 against the real body
+ * (BoringSSL's SHA-256) and that no node ever runs more than fetch_max
+ * fetches, or two of one id.  With a mix of small and large broadcasts,
+ * every node still delivers every message exactly once, with 0 % and
+ * 20 % loss on datagrams and 20 % of fetches failing.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -25,6 +35,8 @@
 
 #include <cmocka.h>
 
+#include <openssl/sha.h>
+
 #include "core/msg.h"
 
 #define MS        1000000ULL
@@ -37,20 +49,29 @@ static const uint8_t key[16] = { 0x6b, 0x65, 0x79 };
 
 /* --- network ------------------------------------------------------------- */
 
+/* A datagram in flight, or (fetch) the end of a fake TLS fetch of the
+ * body of message data[0..16) by `to` from `from`. */
 struct pkt {
 	uint64_t at, seq;
 	unsigned from, to;
+	bool     fetch, fetch_ok;
 	size_t   len;
 	uint8_t  data[];
 };
 
 struct net;
 
+#define FETCH_MAX_SIM 16
+
 struct node {
 	struct net     *net;
 	unsigned        idx;
 	struct xg_msgr *m;
 	uint64_t        seen_calls;
+	/* fetches under way: message indexes */
+	uint32_t        running[FETCH_MAX_SIM];
+	unsigned        nrunning, peak_running;
+	uint64_t        peak_queued;
 };
 
 /* Which packets to drop on purpose: by type and sender (any when -1). */
@@ -78,8 +99,22 @@ struct net {
 	unsigned      nmsgs;
 	uint32_t      msg_by_node[MAX_NODES][MAX_MSGS]; /* counter -> index */
 	uint64_t      over_delivered;
-	/* what was sent, by type (16..20), including what got dropped */
+	/* large messages: every large_every-th message (0: none), their
+	 * sizes and hashes, who holds a body, and fetch outcomes */
+	unsigned      large_every;
+	unsigned      fetch_fail_pct;
+	unsigned      fetch_max;       /* config; 0: default */
+	bool          msg_large[MAX_MSGS];
+	uint32_t      msg_size[MAX_MSGS];
+	uint8_t       msg_sha[MAX_MSGS][32];
+	uint8_t       has_body[MAX_NODES][MAX_MSGS];
+	uint64_t      fetches, fetch_fails;
+	/* every datagram to a node is lost while it is cut off */
+	bool          cut[MAX_NODES];
+	/* what was sent, by type (16..20), including what got dropped;
+	 * ANNOUNCEs are counted apart from PULL_SYNCs */
 	uint64_t      sent[21], lost[21];
+	uint64_t      ann_sent, ann_to[MAX_NODES];
 	/* a log of one node's sends, when log_from >= 0 */
 	int           log_from;
 	struct { uint8_t type; unsigned to; uint64_t at; } log[256];
@@ -164,14 +199,18 @@ static int io_send(void *ctx, uint64_t to_id, const void *buf, size_t len)
 	assert_true(to < n->n);
 	assert_int_not_equal(to, nd->idx);
 	assert_true(type >= XG_T_PUSH && type <= XG_T_PULL_RESPONSE);
-	n->sent[type]++;
+	if (type == XG_T_PULL_SYNC && len > XG_MSG_CTRL_LEN) {
+		n->ann_sent++;
+		n->ann_to[to]++;
+	} else
+		n->sent[type]++;
 	if (n->log_from == (int)nd->idx && n->nlog < 256) {
 		n->log[n->nlog].type = type;
 		n->log[n->nlog].to = to;
 		n->log[n->nlog].at = n->now;
 		n->nlog++;
 	}
-	if (dropped_on_purpose(n, type, nd->idx) ||
+	if (dropped_on_purpose(n, type, nd->idx) || n->cut[to] ||
 	    rng_next(&n->rng) % 100 < n->loss_pct) {
 		n->lost[type]++;
 		return 0;
@@ -183,6 +222,7 @@ static int io_send(void *ctx, uint64_t to_id, const void *buf, size_t len)
 	p->seq = n->seq++;
 	p->from = nd->idx;
 	p->to = to;
+	p->fetch = false;
 	p->len = len;
 	memcpy(p->data, buf, len);
 	heap_push(n, p);
@@ -219,19 +259,44 @@ static size_t io_live(void *ctx)
 	return nd->net->n - 1;
 }
 
-static void io_deliver(void *ctx, const struct xg_msg *msg)
+/* The body of large message g: its index, then a pattern of it. */
+static void body_fill(uint8_t *b, uint32_t g, size_t size)
 {
-	struct node *nd = ctx;
-	struct net *n = nd->net;
-	unsigned origin = idx_of(msg->origin_id);
-	uint32_t counter = (uint32_t)xg_msg_id_seq(msg->id);
+	size_t i;
+
+	memcpy(b, &g, 4);
+	for (i = 4; i < size; i++)
+		b[i] = (uint8_t)((i * 31 + g * 7) ^ (i >> 8));
+}
+
+static uint32_t msg_index(const struct net *n, const uint8_t id[16])
+{
+	unsigned origin = idx_of(xg_msg_id_origin(id));
+	uint32_t counter = (uint32_t)xg_msg_id_seq(id);
 	uint32_t g;
 
 	assert_true(counter < MAX_MSGS);
 	g = n->msg_by_node[origin][counter];
 	assert_true(g < n->nmsgs);
-	assert_int_equal(msg->payload_len, 4 + g % 300);
-	assert_memory_equal(msg->payload, &g, 4);
+	return g;
+}
+
+static void io_deliver(void *ctx, const struct xg_msg *msg)
+{
+	struct node *nd = ctx;
+	struct net *n = nd->net;
+	uint32_t g = msg_index(n, msg->id);
+
+	if (n->msg_large[g]) {
+		static uint8_t want[1 << 14];
+
+		assert_int_equal(msg->payload_len, n->msg_size[g]);
+		body_fill(want, g, n->msg_size[g]);
+		assert_memory_equal(msg->payload, want, n->msg_size[g]);
+	} else {
+		assert_int_equal(msg->payload_len, 4 + g % 300);
+		assert_memory_equal(msg->payload, &g, 4);
+	}
 	if (n->got[nd->idx][g] == UINT8_MAX)
 		return;
 	if (++n->got[nd->idx][g] > 1)
@@ -261,6 +326,47 @@ static uint64_t io_wall(void *ctx)
 	return WALL_BASE_MS + nd->net->now / MS;
 }
 
+/* The daemon's TLS fetch, faked: checks what it is asked for, and ends
+ * 1 to 30 ms later (a completion event), failing when the source has no
+ * body now or, on top, fetch_fail_pct of the time. */
+static int io_fetch(void *ctx, uint64_t from_id, const uint8_t id[16],
+		    uint64_t size, const uint8_t sha256[32])
+{
+	struct node *nd = ctx;
+	struct net *n = nd->net;
+	uint32_t g = msg_index(n, id);
+	unsigned from = idx_of(from_id), i;
+	unsigned max = n->fetch_max ? n->fetch_max : 4;
+	struct pkt *p;
+
+	assert_true(from < n->n);
+	assert_int_not_equal(from, nd->idx);
+	assert_true(n->msg_large[g]);
+	assert_int_equal(size, n->msg_size[g]);
+	assert_memory_equal(sha256, n->msg_sha[g], 32);
+	assert_int_equal(n->has_body[nd->idx][g], 0);
+	for (i = 0; i < nd->nrunning; i++)
+		assert_int_not_equal(nd->running[i], g);
+	assert_true(nd->nrunning < max);
+	nd->running[nd->nrunning++] = g;
+	if (nd->nrunning > nd->peak_running)
+		nd->peak_running = nd->nrunning;
+	n->fetches++;
+	p = malloc(sizeof(*p) + 16);
+	assert_non_null(p);
+	p->at = n->now + MS + rng_next(&n->rng) % (29 * MS);
+	p->seq = n->seq++;
+	p->from = from;
+	p->to = nd->idx;
+	p->fetch = true;
+	p->fetch_ok = n->has_body[from][g] &&
+		      rng_next(&n->rng) % 100 >= n->fetch_fail_pct;
+	p->len = 16;
+	memcpy(p->data, id, 16);
+	heap_push(n, p);
+	return 0;
+}
+
 static const struct xg_msg_io net_io = {
 	.send = io_send,
 	.pick = io_pick,
@@ -269,16 +375,40 @@ static const struct xg_msg_io net_io = {
 	.seen = io_seen,
 	.rand64 = io_rand,
 	.now_ms_real = io_wall,
+	.fetch = io_fetch,
 };
 
-/* sync_rounds, pull_tries: 0 for the defaults. */
-static struct net *net_new(unsigned nodes, uint64_t seed, unsigned loss_pct,
-			   unsigned sync_rounds, unsigned pull_tries)
+/* The end of a fetch: report it as the daemon would; a body accepted by
+ * the messenger goes into the node's store, from where it serves it. */
+static void fetch_done(struct net *n, const struct pkt *p)
+{
+	static uint8_t buf[1 << 14];
+	struct node *nd = &n->nodes[p->to];
+	uint32_t g = msg_index(n, p->data);
+	unsigned i;
+	int r;
+
+	for (i = 0; i < nd->nrunning && nd->running[i] != g; i++)
+		;
+	assert_true(i < nd->nrunning);
+	nd->running[i] = nd->running[--nd->nrunning];
+	if (!p->fetch_ok) {
+		n->fetch_fails++;
+		r = xg_msgr_fetched(nd->m, p->data, -ECONNRESET, NULL, 0,
+				    n->now);
+		assert_int_equal(r, 0);
+		return;
+	}
+	body_fill(buf, g, n->msg_size[g]);
+	r = xg_msgr_fetched(nd->m, p->data, 0, buf, n->msg_size[g], n->now);
+	assert_int_equal(r, 0);
+	n->has_body[p->to][g] = 1;
+}
+
+/* The network without its messengers, to adjust before net_start(). */
+static struct net *net_alloc(unsigned nodes, uint64_t seed, unsigned loss_pct)
 {
 	struct net *n = calloc(1, sizeof(*n));
-	struct xg_msg_config cfg;
-	struct xg_msg_io io = net_io;
-	unsigned i;
 
 	assert_non_null(n);
 	assert_true(nodes <= MAX_NODES);
@@ -289,7 +419,18 @@ static struct net *net_new(unsigned nodes, uint64_t seed, unsigned loss_pct,
 	n->delay_jitter = 2 * MS;
 	n->log_from = -1;
 	n->now = 1000 * MS;
-	for (i = 0; i < nodes; i++) {
+	return n;
+}
+
+/* sync_rounds, pull_tries: 0 for the defaults. */
+static void net_start(struct net *n, unsigned sync_rounds,
+		      unsigned pull_tries)
+{
+	struct xg_msg_config cfg;
+	struct xg_msg_io io = net_io;
+	unsigned i;
+
+	for (i = 0; i < n->n; i++) {
 		struct node *nd = &n->nodes[i];
 
 		nd->net = n;
@@ -304,9 +445,19 @@ static struct net *net_new(unsigned nodes, uint64_t seed, unsigned loss_pct,
 			cfg.sync_rounds = sync_rounds;
 		if (pull_tries)
 			cfg.pull_tries = pull_tries;
+		if (n->fetch_max)
+			cfg.fetch_max = n->fetch_max;
 		io.ctx = nd;
 		assert_int_equal(xg_msgr_new(&nd->m, &cfg, &io, n->now), 0);
 	}
+}
+
+static struct net *net_new(unsigned nodes, uint64_t seed, unsigned loss_pct,
+			   unsigned sync_rounds, unsigned pull_tries)
+{
+	struct net *n = net_alloc(nodes, seed, loss_pct);
+
+	net_start(n, sync_rounds, pull_tries);
 	return n;
 }
 
@@ -350,13 +501,22 @@ static void run_until(struct net *n, uint64_t end)
 			n->now = t;
 		while (n->nheap && n->heap[0]->at <= n->now) {
 			struct pkt *p = heap_pop(n);
+			struct node *nd = &n->nodes[p->to];
+			uint64_t q;
 			int err;
 
-			err = xg_msgr_on_packet(n->nodes[p->to].m,
-						NODE_ID(p->from), p->data,
-						p->len, n->now);
+			if (p->fetch) {
+				fetch_done(n, p);
+				free(p);
+				continue;
+			}
+			err = xg_msgr_on_packet(nd->m, NODE_ID(p->from),
+						p->data, p->len, n->now);
 			/* nothing in this network is malformed or stale */
 			assert_int_equal(err, 0);
+			q = xg_msgr_stats(nd->m)->fetches_queued;
+			if (q > nd->peak_queued)
+				nd->peak_queued = q;
 			free(p);
 		}
 		for (i = 0; i < n->n; i++)
@@ -367,7 +527,26 @@ static void run_until(struct net *n, uint64_t end)
 		n->now = end;
 }
 
-static unsigned broadcast_from(struct net *n, unsigned origin)
+/* A large message of 1.4 to 16 KiB: the messenger never sees the
+ * body, only its size and hash; the origin's store has it. */
+static void broadcast_large(struct net *n, unsigned origin, uint32_t g,
+			    uint8_t id[16])
+{
+	static uint8_t body[1 << 14];
+	uint32_t size = 1400 + (g * 7919u) % 15000;
+
+	n->msg_large[g] = true;
+	n->msg_size[g] = size;
+	body_fill(body, g, size);
+	SHA256(body, size, n->msg_sha[g]);
+	n->has_body[origin][g] = 1;
+	assert_int_equal(xg_msgr_broadcast_large(n->nodes[origin].m,
+						 "files/test", size,
+						 n->msg_sha[g], n->now, id),
+			 0);
+}
+
+static unsigned broadcast_one(struct net *n, unsigned origin, bool large)
 {
 	struct node *nd = &n->nodes[origin];
 	uint8_t payload[4 + 300], id[16];
@@ -382,12 +561,23 @@ static unsigned broadcast_from(struct net *n, unsigned origin)
 	n->msg_by_node[origin][counter] = g;
 	n->msg_origin[g] = origin;
 	n->nmsgs++;
-	assert_int_equal(xg_msgr_broadcast(nd->m, "news/test", payload,
-					   4 + g % 300, n->now, id), 0);
+	if (large)
+		broadcast_large(n, origin, g, id);
+	else
+		assert_int_equal(xg_msgr_broadcast(nd->m, "news/test",
+						   payload, 4 + g % 300,
+						   n->now, id), 0);
 	assert_int_equal(xg_msg_id_origin(id), NODE_ID(origin));
 	assert_int_equal((uint32_t)xg_msg_id_seq(id), counter);
 	assert_int_equal(xg_msg_id_seq(id) >> 32, 1);
 	return g;
+}
+
+/* Every large_every-th message is large. */
+static unsigned broadcast_from(struct net *n, unsigned origin)
+{
+	return broadcast_one(n, origin, n->large_every &&
+				n->nmsgs % n->large_every == 1);
 }
 
 struct totals {
@@ -785,6 +975,194 @@ static void test_refused_old_in_cluster(void **state)
 	net_free(n);
 }
 
+/* --- large messages ------------------------------------------------------ */
+
+struct ltotals {
+	uint64_t large, fetch_started, fetch_ok, fetch_failed, given_up;
+	uint64_t stale, refused, ann_sent, ann_recv;
+	unsigned peak_running, peak_queued;
+};
+
+static struct ltotals ltotals_of(const struct net *n)
+{
+	struct ltotals t;
+	unsigned i;
+
+	memset(&t, 0, sizeof(t));
+	for (i = 0; i < n->n; i++) {
+		const struct node *nd = &n->nodes[i];
+		const struct xg_msgr_stats *s = xg_msgr_stats(nd->m);
+
+		t.large += s->large_broadcasts;
+		t.fetch_started += s->fetches_started;
+		t.fetch_ok += s->fetches_ok;
+		t.fetch_failed += s->fetches_failed;
+		t.given_up += s->fetches_given_up;
+		t.stale += s->fetches_stale;
+		t.refused += s->large_refused;
+		t.ann_sent += s->announces_sent;
+		t.ann_recv += s->announces_recv;
+		if (nd->peak_running > t.peak_running)
+			t.peak_running = nd->peak_running;
+		if (nd->peak_queued > t.peak_queued)
+			t.peak_queued = (unsigned)nd->peak_queued;
+	}
+	return t;
+}
+
+/* A quarter of the messages large; datagram loss, fetch failures and
+ * the fetch bound as given.  Every member gets every message once, every
+ * large body is in every store, and everything settles. */
+static void large_exactly_once(unsigned nodes, unsigned loss,
+			       unsigned fetch_fail, unsigned fetch_max)
+{
+	struct net *n = net_alloc(nodes, seed_for(nodes * 1000 + loss + 77),
+				  loss);
+	struct totals t;
+	struct ltotals lt;
+	unsigned wrong, missing, i, g;
+
+	n->large_every = 4;
+	n->fetch_fail_pct = fetch_fail;
+	n->fetch_max = fetch_max;
+	net_start(n, 0, 0);
+	send_many(n, MAX_MSGS);
+	t = totals_of(n);
+	lt = ltotals_of(n);
+	wrong = count_wrong(n, &missing);
+	print_totals("large", n, &t, missing);
+	printf("# large: %llu large msgs, fetches %llu started %llu ok "
+	       "%llu failed (%llu injected) %llu given up, announces "
+	       "%llu sent %llu recv, peak running %u queued %u\n",
+	       (unsigned long long)lt.large,
+	       (unsigned long long)lt.fetch_started,
+	       (unsigned long long)lt.fetch_ok,
+	       (unsigned long long)lt.fetch_failed,
+	       (unsigned long long)n->fetch_fails,
+	       (unsigned long long)lt.given_up,
+	       (unsigned long long)lt.ann_sent,
+	       (unsigned long long)lt.ann_recv, lt.peak_running,
+	       lt.peak_queued);
+	assert_int_equal(n->over_delivered, 0);
+	assert_int_equal(wrong, 0);
+	assert_int_equal(t.delivered, (uint64_t)MAX_MSGS * (nodes - 1));
+	assert_int_equal(lt.large, MAX_MSGS / 4);
+	/* each member fetched each large body once, successfully */
+	assert_int_equal(lt.fetch_ok, lt.large * (nodes - 1));
+	for (g = 0; g < n->nmsgs; g++)
+		for (i = 0; i < nodes; i++)
+			assert_int_equal(n->has_body[i][g], n->msg_large[g]);
+	assert_int_equal(lt.stale + lt.refused + lt.given_up, 0);
+	assert_true(lt.ann_recv > 0 && lt.ann_recv <= n->ann_sent);
+	assert_int_equal(lt.fetch_started, n->fetches);
+	if (fetch_fail || loss) {
+		/* a fetch that failed was made again elsewhere */
+		assert_true(n->fetch_fails > 0);
+		assert_int_equal(lt.fetch_failed, n->fetch_fails);
+		assert_int_equal(lt.fetch_started,
+				 lt.fetch_ok + n->fetch_fails);
+	}
+	assert_true(lt.peak_running >= 1);
+	assert_true(lt.peak_running <= (fetch_max ? fetch_max : 4));
+	if (fetch_max == 1)
+		assert_true(lt.peak_queued > 0);
+	for (i = 0; i < nodes; i++) {
+		const struct xg_msgr_stats *s = xg_msgr_stats(n->nodes[i].m);
+
+		assert_int_equal(n->nodes[i].seen_calls,
+				 s->delivered + s->broadcasts);
+		assert_int_equal(s->rounds_open, 0);
+		assert_int_equal(s->pulls_open, 0);
+		assert_int_equal(s->fetches_running + s->fetches_queued +
+				 s->large_wants, 0);
+		assert_int_equal(n->nodes[i].nrunning, 0);
+		assert_int_equal(s->rx_bad, 0);
+		assert_int_equal(s->refused_old + s->refused_future +
+				 s->refused_full, 0);
+	}
+	net_free(n);
+}
+
+static void test_large_16_no_loss(void **state)
+{
+	(void)state;
+	large_exactly_once(16, 0, 0, 0);
+}
+
+static void test_large_32_no_loss(void **state)
+{
+	(void)state;
+	large_exactly_once(32, 0, 0, 0);
+}
+
+static void test_large_16_loss20(void **state)
+{
+	(void)state;
+	large_exactly_once(16, 20, 20, 0);
+}
+
+static void test_large_32_loss20(void **state)
+{
+	(void)state;
+	large_exactly_once(32, 20, 20, 0);
+}
+
+/* One fetch at a time per member: the others queue, and still all
+ * arrive. */
+static void test_large_fetch_bound(void **state)
+{
+	(void)state;
+	large_exactly_once(16, 20, 20, 1);
+}
+
+/* A member cut off while a large message spread (every ANNOUNCE to it
+ * lost, the pull-sync rounds over) learns of it from the next message of
+ * the same origin (a sequence gap), asks with PULL_REQUEST, is answered
+ * with the ANNOUNCE, and fetches the body. */
+static void test_large_gap_repair(void **state)
+{
+	struct net *n = net_alloc(16, seed_for(4242), 0);
+	const unsigned x = 5, o = 2;
+	const struct xg_msgr_stats *sx;
+	unsigned ga, gb, gc, wrong, missing;
+	uint64_t ann_before, acks_before;
+
+	(void)state;
+	n->large_every = 0;
+	net_start(n, 0, 0);
+	sx = xg_msgr_stats(n->nodes[x].m);
+	ga = broadcast_one(n, o, false);
+	run_until(n, n->now + 5000 * MS);
+	assert_int_equal(n->got[x][ga], 1);
+	n->cut[x] = true;
+	gb = broadcast_one(n, o, true);
+	run_until(n, n->now + 5000 * MS);
+	n->cut[x] = false;
+	assert_int_equal(n->got[x][gb], 0);
+	assert_int_equal(sx->announces_recv, 0);
+	assert_int_equal(sx->large_wants, 0);
+	ann_before = n->ann_to[x];
+	acks_before = sx->acks_sent;
+	gc = broadcast_one(n, o, false);
+	run_until(n, n->now + 10000 * MS);
+	assert_int_equal(n->got[x][gc], 1);
+	assert_int_equal(n->got[x][gb], 1);
+	assert_int_equal(sx->gaps_found, 1);
+	assert_true(sx->pull_requests_sent >= 1);
+	assert_true(sx->announces_recv >= 1);
+	assert_int_equal(sx->fetches_ok, 1);
+	/* no pull-sync round was running any more: the ANNOUNCEs X got
+	 * after the cut were answers to its requests */
+	assert_true(n->ann_to[x] - ann_before >= 1);
+	assert_true(n->ann_to[x] - ann_before <= sx->pull_requests_sent);
+	/* an ANNOUNCE that answers a request is not ACKed: at most gc's
+	 * PUSH was */
+	assert_true(sx->acks_sent - acks_before <= 1);
+	wrong = count_wrong(n, &missing);
+	assert_int_equal(wrong, 0);
+	net_free(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -799,6 +1177,12 @@ int main(void)
 		cmocka_unit_test(test_one_round_one_retry_misses),
 		cmocka_unit_test(test_pull_sync_known_no_request),
 		cmocka_unit_test(test_refused_old_in_cluster),
+		cmocka_unit_test(test_large_16_no_loss),
+		cmocka_unit_test(test_large_32_no_loss),
+		cmocka_unit_test(test_large_16_loss20),
+		cmocka_unit_test(test_large_32_loss20),
+		cmocka_unit_test(test_large_fetch_bound),
+		cmocka_unit_test(test_large_gap_repair),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

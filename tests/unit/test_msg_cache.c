@@ -100,6 +100,43 @@ static void test_cache_put_get(void **state)
 	xg_cache_fini(&c);
 }
 
+/* A large message's entry: metadata, no payload; same LRU and id space. */
+static void test_cache_large(void **state)
+{
+	struct xg_cache c;
+	struct xg_msg m;
+	uint8_t sha[32], id[16];
+	const struct xg_cache_ent *e;
+
+	(void)state;
+	memset(sha, 0xc5, sizeof(sha));
+	assert_int_equal(xg_cache_init(&c, 2, 1000, 5, 6), 0);
+	m = mkmsg(1, "ignored", 7);
+	assert_int_equal(xg_cache_put_large(&c, &m, 1u << 24, sha, 3, 10), 0);
+	assert_int_equal(xg_cache_put_large(&c, &m, 1u << 24, sha, 3, 10),
+			 -EEXIST);
+	assert_int_equal(xg_cache_put(&c, &m, 3, 10), -EEXIST);
+	mkid(id, 1);
+	e = xg_cache_get(&c, id);
+	assert_non_null(e);
+	assert_true(e->large);
+	assert_int_equal(e->size, 1u << 24);
+	assert_memory_equal(e->sha256, sha, 32);
+	assert_int_equal(e->payload_len, 0);
+	assert_int_equal(e->hops_out, 3);
+	assert_int_equal(e->origin_ms, 1001);
+	assert_string_equal(e->topic, "topic-1");
+	/* a small one next to it is not large */
+	put(&c, 2, 11);
+	mkid(id, 2);
+	assert_false(xg_cache_peek(&c, id)->large);
+	/* evicted like any entry */
+	touch(&c, 2);
+	put(&c, 3, 12);
+	assert_false(cached(&c, 1));
+	xg_cache_fini(&c);
+}
+
 static void test_cache_lru(void **state)
 {
 	struct xg_cache c;
@@ -297,6 +334,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cache_put_get),
+		cmocka_unit_test(test_cache_large),
 		cmocka_unit_test(test_cache_lru),
 		cmocka_unit_test(test_cache_ttl),
 		cmocka_unit_test(test_cache_bounded_100k),

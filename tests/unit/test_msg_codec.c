@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The user-messaging codec (PUSH .. PULL_RESPONSE) and message ids.
+ * The user-messaging codec (PUSH .. PULL_RESPONSE, ANNOUNCE) and message
+ * ids.
  *
  * Round trips, golden bytes written out by hand from the layout in
  * docs/MESSAGING.md, and rejection of everything else: every truncation,
@@ -513,6 +514,326 @@ static void test_random_bytes(void **state)
 	}
 }
 
+/* --- ANNOUNCE (PULL_SYNC with XG_MSG_F_LARGE) ----------------------------- */
+
+static struct xg_msg_pkt sample_ann(const char *topic, uint64_t size)
+{
+	struct xg_msg_pkt p = sample(XG_T_PULL_SYNC, topic, 0);
+	int i;
+
+	p.flags = XG_MSG_F_LARGE;
+	p.msg.payload = NULL;
+	p.size = size;
+	for (i = 0; i < 32; i++)
+		p.sha256[i] = (uint8_t)(0xa0 + i);
+	return p;
+}
+
+static void test_max_push(void **state)
+{
+	(void)state;
+	assert_int_equal(xg_msg_max_push(1), 1335);
+	assert_int_equal(xg_msg_max_push(64), XG_MSG_MAX_PAYLOAD);
+	assert_int_equal(xg_msg_max_push(1000), XG_MSG_MAX_PAYLOAD);
+}
+
+static void test_roundtrip_announce(void **state)
+{
+	char topic[XG_MSG_TOPIC_MAX + 1];
+	uint8_t buf[XG_UDP_MAX];
+	struct xg_msg_pkt in, out;
+	uint64_t sizes[3];
+	size_t tl, i;
+	ssize_t n;
+
+	(void)state;
+	for (tl = 1; tl <= XG_MSG_TOPIC_MAX; tl++) {
+		topic_of(topic, tl, 'k');
+		sizes[0] = xg_msg_max_push(tl) + 1;
+		sizes[1] = 16u << 20;
+		sizes[2] = UINT64_MAX;
+		for (i = 0; i < 3; i++) {
+			in = sample_ann(topic, sizes[i]);
+			n = xg_msg_encode(&in, key_a, buf, sizeof(buf));
+			assert_int_equal(n, 92 + tl + 8);
+			assert_int_equal(xg_msg_decode(buf, (size_t)n, key_a,
+						       NULL, &out), 0);
+			check_same(&in, &out, false);
+			assert_true(xg_msg_pkt_is_announce(&out));
+			assert_int_equal(out.flags, XG_MSG_F_LARGE);
+			assert_int_equal(out.msg.origin_ms, in.msg.origin_ms);
+			assert_int_equal(out.msg.hops, 3);
+			assert_string_equal(out.msg.topic, topic);
+			assert_int_equal(out.size, sizes[i]);
+			assert_memory_equal(out.sha256, in.sha256, 32);
+			assert_null(out.msg.payload);
+			assert_int_equal(out.msg.payload_len, 0);
+		}
+	}
+	/* A plain PULL_SYNC is still 48 bytes and no announce. */
+	in = sample(XG_T_PULL_SYNC, "x", 0);
+	assert_int_equal(xg_msg_encode(&in, key_a, buf, sizeof(buf)), 48);
+	assert_int_equal(xg_msg_decode(buf, 48, key_a, NULL, &out), 0);
+	assert_false(xg_msg_pkt_is_announce(&out));
+	assert_int_equal(out.size, 0);
+}
+
+static void test_golden_announce(void **state)
+{
+	static const uint8_t want[92] = {
+		0x58, 0x47, 0x01, 0x12, 0x80, 0x09, 0x00, 0x67,
+		0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+		0x11, 0x11, 0x22, 0x22, 0x33, 0x33, 0x44, 0x44,
+		0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x2a,
+		0x55, 0x55, 0x66, 0x66, 0x77, 0x77, 0x88, 0x88,
+		0x00, 0x00, 0x01, 0x8f, 0x12, 0x34, 0x56, 0x78,
+		0x03, 0x03, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+		0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
+		0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
+		0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7,
+		0xb8, 0xb9, 0xba, 0xbb, 0xbc, 0xbd, 0xbe, 0xbf,
+	};
+	uint8_t buf[256];
+	struct xg_msg_pkt in;
+	uint8_t mac[8];
+
+	(void)state;
+	in = sample_ann("a/b", 16u << 20);
+	/* 92 + 3 + 8 = 103 = 0x67 */
+	assert_int_equal(xg_msg_encode(&in, key_a, buf, sizeof(buf)), 103);
+	assert_memory_equal(buf, want, 92);
+	assert_memory_equal(buf + 92, "a/b", 3);
+	xg_mac_store(mac, xg_siphash24(key_a, buf, 95));
+	assert_memory_equal(buf + 95, mac, 8);
+}
+
+static void test_announce_truncations_and_flips(void **state)
+{
+	uint8_t buf[XG_UDP_MAX];
+	struct xg_msg_pkt in = sample_ann("topic/large", 5000), out;
+	size_t n, l, i;
+	int bit;
+
+	(void)state;
+	n = (size_t)xg_msg_encode(&in, key_a, buf, sizeof(buf));
+	assert_int_equal(n, 92 + 11 + 8);
+	for (l = 0; l < n; l++) {
+		uint8_t *p = malloc(l ? l : 1);
+
+		assert_non_null(p);
+		memcpy(p, buf, l);
+		assert_int_equal(xg_msg_decode(p, l, key_a, NULL, &out),
+				 -EBADMSG);
+		free(p);
+	}
+	buf[n] = 0;
+	assert_int_equal(xg_msg_decode(buf, n + 1, key_a, NULL, &out),
+			 -EBADMSG);
+	for (i = 0; i < n; i++) {
+		for (bit = 0; bit < 8; bit++) {
+			buf[i] ^= (uint8_t)(1u << bit);
+			assert_int_not_equal(xg_msg_decode(buf, n, key_a, NULL,
+							   &out), 0);
+			buf[i] ^= (uint8_t)(1u << bit);
+		}
+	}
+	assert_int_equal(xg_msg_decode(buf, n, key_a, NULL, &out), 0);
+}
+
+/* An ANNOUNCE laid out by hand and signed with key_a: topic_len field,
+ * topic bytes, size; total = 92 + tbytes + 8 unless told otherwise. */
+static size_t raw_ann(uint8_t *p, uint8_t type, uint8_t flags,
+		      uint8_t tlen_field, const char *topic, size_t tbytes,
+		      uint64_t size)
+{
+	size_t total = 92 + tbytes + 8;
+
+	memset(p, 0, total);
+	be(p + 0, 0x5847, 2);
+	p[2] = 1;
+	p[3] = type;
+	p[4] = flags;
+	p[5] = 9;
+	be(p + 6, total, 2);
+	be(p + 8, CLUSTER, 8);
+	be(p + 16, ORIGIN, 8);
+	be(p + 24, 0x0000000700000001ULL, 8);
+	be(p + 32, SENDER, 8);
+	be(p + 40, 1000, 8);
+	p[48] = 2;
+	p[49] = tlen_field;
+	be(p + 52, size, 8);
+	memset(p + 60, 0x5a, 32);
+	memcpy(p + 92, topic, tbytes);
+	raw_sign(p, total, key_a);
+	return total;
+}
+
+static void test_announce_content_rules(void **state)
+{
+	uint8_t p[XG_UDP_MAX + 64];
+	char topic[80];
+	struct xg_msg_pkt out;
+	uint8_t type;
+	size_t n;
+
+	(void)state;
+	/* the raw writer makes packets the codec accepts */
+	n = raw_ann(p, XG_T_PULL_SYNC, XG_MSG_F_LARGE, 3, "abc", 3, 100000);
+	assert_int_equal(xg_msg_decode(p, n, key_a, NULL, &out), 0);
+	assert_true(xg_msg_pkt_is_announce(&out));
+	assert_string_equal(out.msg.topic, "abc");
+	assert_int_equal(out.size, 100000);
+	assert_int_equal(out.msg.origin_ms, 1000);
+	assert_int_equal(out.msg.hops, 2);
+	assert_int_equal(out.sha256[0], 0x5a);
+	assert_int_equal(out.sha256[31], 0x5a);
+	/* other flag bits are kept, and ignored */
+	n = raw_ann(p, XG_T_PULL_SYNC, XG_MSG_F_LARGE | 0x01, 3, "abc", 3,
+		    100000);
+	assert_int_equal(xg_msg_decode(p, n, key_a, NULL, &out), 0);
+	assert_int_equal(out.flags, XG_MSG_F_LARGE | 0x01);
+	/* reserved is ignored */
+	n = raw_ann(p, XG_T_PULL_SYNC, XG_MSG_F_LARGE, 3, "abc", 3, 100000);
+	p[50] = 0xff;
+	p[51] = 0x01;
+	raw_sign(p, n, key_a);
+	assert_int_equal(xg_msg_decode(p, n, key_a, NULL, &out), 0);
+
+	/* size: a payload a PUSH with this topic carries is not large */
+	n = raw_ann(p, XG_T_PULL_SYNC, XG_MSG_F_LARGE, 3, "abc", 3,
+		    xg_msg_max_push(3));
+	assert_int_equal(xg_msg_decode(p, n, key_a, NULL, &out), -EBADMSG);
+	n = raw_ann(p, XG_T_PULL_SYNC, XG_MSG_F_LARGE, 3, "abc", 3,
+		    xg_msg_max_push(3) + 1);
+	assert_int_equal(xg_msg_decode(p, n, key_a, NULL, &out), 0);
+	n = raw_ann(p, XG_T_PULL_SYNC, XG_MSG_F_LARGE, 3, "abc", 3, 0);
+	assert_int_equal(xg_msg_decode(p, n, key_a, NULL, &out), -EBADMSG);
+	topic_of(topic, 64, 'z');
+	n = raw_ann(p, XG_T_PULL_SYNC, XG_MSG_F_LARGE, 64, topic, 64,
+		    XG_MSG_MAX_PAYLOAD);
+	assert_int_equal(xg_msg_decode(p, n, key_a, NULL, &out), -EBADMSG);
+	n = raw_ann(p, XG_T_PULL_SYNC, XG_MSG_F_LARGE, 64, topic, 64,
+		    XG_MSG_MAX_PAYLOAD + 1);
+	assert_int_equal(n, XG_MSG_ANN_MAX);
+	assert_int_equal(xg_msg_decode(p, n, key_a, NULL, &out), 0);
+
+	/* topic_len 0, 65, and not matching the bytes present */
+	n = raw_ann(p, XG_T_PULL_SYNC, XG_MSG_F_LARGE, 0, "a", 1, 100000);
+	assert_int_equal(xg_msg_decode(p, n, key_a, NULL, &out), -EBADMSG);
+	topic_of(topic, 65, 'a');
+	n = raw_ann(p, XG_T_PULL_SYNC, XG_MSG_F_LARGE, 65, topic, 65, 100000);
+	assert_int_equal(xg_msg_decode(p, n, key_a, NULL, &out), -EBADMSG);
+	n = raw_ann(p, XG_T_PULL_SYNC, XG_MSG_F_LARGE, 4, "abc", 3, 100000);
+	assert_int_equal(xg_msg_decode(p, n, key_a, NULL, &out), -EBADMSG);
+	n = raw_ann(p, XG_T_PULL_SYNC, XG_MSG_F_LARGE, 2, "abc", 3, 100000);
+	assert_int_equal(xg_msg_decode(p, n, key_a, NULL, &out), -EBADMSG);
+	/* characters */
+	n = raw_ann(p, XG_T_PULL_SYNC, XG_MSG_F_LARGE, 3, "a\nb", 3, 100000);
+	assert_int_equal(xg_msg_decode(p, n, key_a, NULL, &out), -EBADMSG);
+	n = raw_ann(p, XG_T_PULL_SYNC, XG_MSG_F_LARGE, 3, "a\0b", 3, 100000);
+	assert_int_equal(xg_msg_decode(p, n, key_a, NULL, &out), -EBADMSG);
+	n = raw_ann(p, XG_T_PULL_SYNC, XG_MSG_F_LARGE, 3, "a\x80" "b", 3,
+		    100000);
+	assert_int_equal(xg_msg_decode(p, n, key_a, NULL, &out), -EBADMSG);
+	/* lengths: no topic at all (a 48-byte PULL_SYNC with the flag, and
+	 * the fixed part alone), and past the longest topic */
+	n = raw_ann(p, XG_T_PULL_SYNC, XG_MSG_F_LARGE, 0, "", 0, 100000);
+	assert_int_equal(n, 100);
+	assert_int_equal(xg_msg_decode(p, n, key_a, NULL, &out), -EBADMSG);
+	memset(p, 0, 48);
+	be(p + 0, 0x5847, 2);
+	p[2] = 1;
+	p[3] = XG_T_PULL_SYNC;
+	p[4] = XG_MSG_F_LARGE;
+	be(p + 6, 48, 2);
+	raw_sign(p, 48, key_a);
+	assert_int_equal(xg_msg_decode(p, 48, key_a, NULL, &out), -EBADMSG);
+	topic_of(topic, 65, 'a');
+	n = raw_ann(p, XG_T_PULL_SYNC, XG_MSG_F_LARGE, 64, topic, 65, 100000);
+	assert_int_equal(n, XG_MSG_ANN_MAX + 1);
+	assert_int_equal(xg_msg_decode(p, n, key_a, NULL, &out), -EBADMSG);
+	/* the flag on any other type, whatever its length */
+	for (type = XG_T_PUSH; type <= XG_T_PULL_RESPONSE; type++) {
+		if (type == XG_T_PULL_SYNC)
+			continue;
+		n = raw_ann(p, type, XG_MSG_F_LARGE, 3, "abc", 3, 100000);
+		assert_int_equal(xg_msg_decode(p, n, key_a, NULL, &out),
+				 -EBADMSG);
+		n = raw_data(p, type, 3, "abc", 3, 0, 0);
+		p[4] = XG_MSG_F_LARGE;
+		raw_sign(p, n, key_a);
+		assert_int_equal(xg_msg_decode(p, n, key_a, NULL, &out),
+				 -EBADMSG);
+	}
+	/* an announce-shaped body on a PULL_SYNC without the flag */
+	n = raw_ann(p, XG_T_PULL_SYNC, 0, 3, "abc", 3, 100000);
+	assert_int_equal(xg_msg_decode(p, n, key_a, NULL, &out), -EBADMSG);
+	/* and a MAC under another key */
+	n = raw_ann(p, XG_T_PULL_SYNC, XG_MSG_F_LARGE, 3, "abc", 3, 100000);
+	assert_int_equal(xg_msg_decode(p, n, key_b, NULL, &out), -EACCES);
+}
+
+static void test_announce_encode_rules(void **state)
+{
+	uint8_t buf[XG_UDP_MAX];
+	struct xg_msg_pkt in;
+	uint8_t type;
+
+	(void)state;
+	in = sample_ann("", 100000);
+	assert_int_equal(xg_msg_encode(&in, key_a, buf, sizeof(buf)), -EINVAL);
+	in = sample_ann("a\tb", 100000);
+	assert_int_equal(xg_msg_encode(&in, key_a, buf, sizeof(buf)), -EINVAL);
+	in = sample_ann("abc", xg_msg_max_push(3));
+	assert_int_equal(xg_msg_encode(&in, key_a, buf, sizeof(buf)), -EINVAL);
+	in = sample_ann("abc", 0);
+	assert_int_equal(xg_msg_encode(&in, key_a, buf, sizeof(buf)), -EINVAL);
+	in = sample_ann("abc", 100000);
+	assert_int_equal(xg_msg_encode(&in, key_a, buf, 92 + 3 + 7), -ENOSPC);
+	assert_int_equal(xg_msg_encode(&in, key_a, buf, 92 + 3 + 8), 103);
+	for (type = XG_T_PUSH; type <= XG_T_PULL_RESPONSE; type++) {
+		if (type == XG_T_PULL_SYNC)
+			continue;
+		in = sample(type, "abc", 10);
+		in.flags = XG_MSG_F_LARGE;
+		assert_int_equal(xg_msg_encode(&in, key_a, buf, sizeof(buf)),
+				 -EINVAL);
+	}
+}
+
+/* Random bytes shaped as an ANNOUNCE header never decode. */
+static void test_announce_random_bytes(void **state)
+{
+	uint64_t s = 777;
+	uint8_t buf[256];
+	struct xg_msg_pkt out;
+	size_t j, n;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 20000; i++) {
+		s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+		n = 16 + (size_t)(s >> 33) % 200;
+		for (j = 0; j < n; j++) {
+			s = s * 6364136223846793005ULL + 1;
+			buf[j] = (uint8_t)(s >> 56);
+		}
+		buf[0] = 0x58;
+		buf[1] = 0x47;
+		buf[2] = 1;
+		buf[3] = XG_T_PULL_SYNC;
+		buf[4] |= XG_MSG_F_LARGE;
+		buf[6] = 0;
+		buf[7] = (uint8_t)n;
+		if (n > 49)
+			buf[49] = (uint8_t)(n - 100);
+		assert_int_not_equal(xg_msg_decode(buf, n, key_a, NULL, &out),
+				     0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -529,6 +850,13 @@ int main(void)
 		cmocka_unit_test(test_topic_valid),
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_random_bytes),
+		cmocka_unit_test(test_max_push),
+		cmocka_unit_test(test_roundtrip_announce),
+		cmocka_unit_test(test_golden_announce),
+		cmocka_unit_test(test_announce_truncations_and_flips),
+		cmocka_unit_test(test_announce_content_rules),
+		cmocka_unit_test(test_announce_encode_rules),
+		cmocka_unit_test(test_announce_random_bytes),
 	};
 
 	payload_fill();

@@ -236,6 +236,155 @@ static void test_want_bounds_and_order(void **state)
 	xg_wants_fini(&w);
 }
 
+/* --- large wants --------------------------------------------------------- */
+
+static struct xg_want_large meta(uint64_t size)
+{
+	struct xg_want_large l;
+
+	memset(&l, 0, sizeof(l));
+	l.size = size;
+	l.origin_ms = 77;
+	l.hops = 2;
+	strcpy(l.topic, "big");
+	memset(l.sha256, 0x11, sizeof(l.sha256));
+	return l;
+}
+
+/* A gap want (plain, armed, two guessed holders) becomes large: holders
+ * reset to the announcer, tries start again, off the due list. */
+static void test_want_set_large(void **state)
+{
+	struct xg_want_large l = meta(5000);
+	struct xg_wants w;
+	struct xg_want *wt;
+	uint8_t id[16];
+
+	(void)state;
+	assert_int_equal(xg_wants_init(&w, 4, 1, 2), 0);
+	mkid(id, 7);
+	assert_int_equal(xg_wants_note(&w, id, 100, &wt), 1);
+	xg_wants_note(&w, id, 101, &wt);
+	xg_wants_arm(&w, wt, 50);
+	assert_int_equal(xg_wants_next(&w), 50);
+	assert_int_equal(xg_wants_set_large(&w, wt, &l, 300), 0);
+	assert_non_null(wt->large);
+	assert_int_equal(wt->large->size, 5000);
+	assert_string_equal(wt->large->topic, "big");
+	assert_int_equal(wt->nholders, 1);
+	assert_int_equal(wt->holders[0], 300);
+	assert_int_equal(wt->tries, 0);
+	assert_int_equal(wt->state, XG_FETCH_NONE);
+	assert_int_equal(w.nlarge, 1);
+	assert_int_equal(xg_wants_next(&w), UINT64_MAX);
+	assert_null(xg_wants_due(&w, 1000));
+	/* a second time changes nothing */
+	assert_int_equal(xg_wants_set_large(&w, wt, &l, 999), 0);
+	assert_int_equal(wt->holders[0], 300);
+	xg_wants_drop(&w, wt);
+	assert_int_equal(w.nlarge, 0);
+	/* fini frees a large want left over (ASan checks) */
+	mkid(id, 8);
+	assert_int_equal(xg_wants_note(&w, id, 100, &wt), 1);
+	assert_int_equal(xg_wants_set_large(&w, wt, &l, 100), 0);
+	xg_wants_queue(&w, wt);
+	xg_wants_fini(&w);
+}
+
+/* queued -> running -> waiting -> queued, with the counts and lists. */
+static void test_want_fetch_states(void **state)
+{
+	struct xg_want_large l = meta(5000);
+	struct xg_wants w;
+	struct xg_want *wt[3];
+	uint8_t id[16];
+	int i;
+
+	(void)state;
+	assert_int_equal(xg_wants_init(&w, 8, 3, 4), 0);
+	for (i = 0; i < 3; i++) {
+		mkid(id, 10 + (uint64_t)i);
+		assert_int_equal(xg_wants_note(&w, id, 100, &wt[i]), 1);
+		assert_int_equal(xg_wants_set_large(&w, wt[i], &l, 100), 0);
+		xg_wants_queue(&w, wt[i]);
+	}
+	assert_int_equal(w.nqueued, 3);
+	/* first queued, first out */
+	assert_ptr_equal(xg_wants_queue_head(&w), wt[0]);
+	xg_wants_run(&w, wt[0], 100, 1000);
+	assert_int_equal(wt[0]->state, XG_FETCH_RUNNING);
+	assert_int_equal(wt[0]->tries, 1);
+	assert_int_equal(wt[0]->large->from, 100);
+	assert_int_equal(w.nqueued, 2);
+	assert_int_equal(w.nrunning, 1);
+	assert_ptr_equal(xg_wants_queue_head(&w), wt[1]);
+	xg_wants_run(&w, wt[1], 100, 1100);
+	/* the guard deadlines: running wants are not "due" */
+	assert_int_equal(xg_wants_next(&w), 1000);
+	assert_null(xg_wants_due(&w, 5000));
+	assert_null(xg_wants_overdue(&w, 999));
+	assert_ptr_equal(xg_wants_overdue(&w, 1000), wt[0]);
+	/* a failure waits on due; due and running both feed next */
+	xg_wants_wait(&w, wt[0], 400);
+	assert_int_equal(wt[0]->state, XG_FETCH_WAITING);
+	assert_int_equal(w.nrunning, 1);
+	assert_int_equal(xg_wants_next(&w), 400);
+	assert_ptr_equal(xg_wants_due(&w, 400), wt[0]);
+	assert_ptr_equal(xg_wants_overdue(&w, 1100), wt[1]);
+	/* queues again behind the one that waited all along */
+	xg_wants_queue(&w, wt[0]);
+	assert_null(xg_wants_due(&w, 5000));
+	assert_ptr_equal(xg_wants_queue_head(&w), wt[2]);
+	assert_int_equal(w.nqueued, 2);
+	/* dropping a running and a queued want gives their places back */
+	xg_wants_drop(&w, wt[1]);
+	assert_int_equal(w.nrunning, 0);
+	assert_int_equal(xg_wants_next(&w), UINT64_MAX);
+	xg_wants_drop(&w, wt[2]);
+	assert_int_equal(w.nqueued, 1);
+	assert_ptr_equal(xg_wants_queue_head(&w), wt[0]);
+	xg_wants_drop(&w, wt[0]);
+	assert_int_equal(w.nqueued + w.nrunning + w.nlarge, 0);
+	assert_null(xg_wants_queue_head(&w));
+	xg_wants_fini(&w);
+}
+
+/* Holders in the order they announced, then the origin, in turn. */
+static void test_want_source(void **state)
+{
+	struct xg_want_large l = meta(5000);
+	struct xg_wants w;
+	struct xg_want *wt;
+	uint8_t id[16];
+	uint64_t h;
+
+	(void)state;
+	assert_int_equal(xg_wants_init(&w, 8, 5, 6), 0);
+	mkid(id, 20);
+	assert_int_equal(xg_wants_note(&w, id, 100, &wt), 1);
+	assert_int_equal(xg_wants_set_large(&w, wt, &l, 100), 0);
+	xg_wants_note(&w, id, 101, &wt);
+	assert_int_equal(xg_want_source(wt, 900), 100);
+	xg_wants_run(&w, wt, 100, 10);
+	assert_int_equal(xg_want_source(wt, 900), 101);
+	xg_wants_run(&w, wt, 101, 10);
+	assert_int_equal(xg_want_source(wt, 900), 900);
+	xg_wants_run(&w, wt, 900, 10);
+	assert_int_equal(xg_want_source(wt, 900), 100);
+	/* an origin among the holders is not asked twice per turn; none
+	 * (0, it is us) leaves the holders only */
+	assert_int_equal(wt->tries, 3);
+	assert_int_equal(xg_want_source(wt, 101), 101);
+	assert_int_equal(xg_want_source(wt, 0), 101);
+	for (h = 102; h < 110; h++)
+		xg_wants_note(&w, id, h, &wt);
+	assert_int_equal(wt->nholders, XG_WANT_HOLDERS);
+	assert_int_equal(xg_want_source(wt, 900), 103);
+	wt->tries = 4;
+	assert_int_equal(xg_want_source(wt, 900), 900);
+	xg_wants_fini(&w);
+}
+
 /* --- sequence gaps ------------------------------------------------------- */
 
 static int gap_note(struct xg_gaps *g, uint64_t origin, uint32_t inc,
@@ -298,6 +447,9 @@ int main(void)
 		cmocka_unit_test(test_round_deadlines),
 		cmocka_unit_test(test_want_holders),
 		cmocka_unit_test(test_want_bounds_and_order),
+		cmocka_unit_test(test_want_set_large),
+		cmocka_unit_test(test_want_fetch_states),
+		cmocka_unit_test(test_want_source),
 		cmocka_unit_test(test_gaps),
 	};
 
