@@ -8,7 +8,7 @@
 #   make bench      benchmarks (see docs/BENCHMARKS.md)
 #   make bench-accuracy  failure-detector accuracy, xgossip vs Serf (~40 min;
 #                   ACCURACY_QUICK=1 for a ~5 min smoke run)
-#   make bench-dissem    broadcast dissemination, xgossip vs Serf (~10 min; also
+#   make bench-dissem    broadcast dissemination, xgossip vs Serf (~8 min; also
 #                   part of make bench; DISSEM_N=16 DISSEM_MESSAGES=20 for a quick look)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean

@@ -197,7 +197,14 @@ struct xg_msg_config {
 	uint32_t incarnation;      /* this run's; the high half of every seq */
 	uint64_t cluster_id;
 	unsigned fanout;           /* f, 1..XG_MSG_FANOUT_MAX; default 3 */
-	uint64_t ack_timeout_ns;   /* default 300 ms */
+	/* The longest wait for the ACKs of a push before pull-sync starts,
+	 * and the spacing of pull-sync rounds, pull retries and fetch
+	 * retries; default 300 ms.  Rounds wait less once ACKs have been
+	 * timed: four times the smoothed ACK time plus ack_slack_ns, at
+	 * least ack_min_ns (docs/MESSAGING.md, "Waiting for ACKs"). */
+	uint64_t ack_timeout_ns;
+	uint64_t ack_min_ns;       /* default 20 ms; ack_timeout_ns: fixed */
+	uint64_t ack_slack_ns;     /* default 5 ms */
 	unsigned cache_max;        /* messages kept for PULL_RESPONSE; 4096 */
 	uint64_t cache_ttl_ns;     /* default 2 min */
 	uint64_t max_age_ms;       /* older messages are refused; 5 min */

@@ -101,6 +101,39 @@ size_t xg_msgr_fan_targets(struct xg_msgr *m, uint64_t exclude,
 	return pick_clean(m, m->cfg.fanout, exclude, to);
 }
 
+/* A LAN answers a push in a millisecond or two, and every round that
+ * waits the full ack_timeout delays the members the pushes missed by that
+ * much: at 32 members and a fanout of 3 most messages miss someone, and
+ * pull-sync is how they get it.  So rounds wait what ACKs really take
+ * (like TCP's retransmission timeout: four times a smoothed sample plus
+ * some slack), never more than ack_timeout and never less than ack_min.
+ * A wait that proves too short costs a few PULL_SYNCs, which members that
+ * have the message drop in the kernel.  Rounds keep their order in the
+ * due list although waits change: the average moves by an eighth of a
+ * sample at a time, so a round is at worst that much late. */
+uint64_t xg_msgr_ack_wait(const struct xg_msgr *m)
+{
+	uint64_t w;
+
+	if (!m->ack_srtt_ns || m->cfg.ack_min_ns >= m->cfg.ack_timeout_ns)
+		return m->cfg.ack_timeout_ns;
+	w = 4 * m->ack_srtt_ns + m->cfg.ack_slack_ns;
+	if (w < m->cfg.ack_min_ns)
+		w = m->cfg.ack_min_ns;
+	return w < m->cfg.ack_timeout_ns ? w : m->cfg.ack_timeout_ns;
+}
+
+void xg_msgr_ack_timed(struct xg_msgr *m, uint64_t sample_ns)
+{
+	if (sample_ns > m->cfg.ack_timeout_ns)
+		sample_ns = m->cfg.ack_timeout_ns;
+	if (!m->ack_srtt_ns)
+		m->ack_srtt_ns = sample_ns;
+	else
+		m->ack_srtt_ns = m->ack_srtt_ns - m->ack_srtt_ns / 8 +
+				 sample_ns / 8;
+}
+
 void xg_msgr_fan_send(struct xg_msgr *m, const uint8_t id[XG_MSG_ID_LEN],
 		      const uint64_t *to, size_t n, size_t len,
 		      uint64_t exclude, bool large, uint64_t now_ns)
@@ -111,12 +144,13 @@ void xg_msgr_fan_send(struct xg_msgr *m, const uint8_t id[XG_MSG_ID_LEN],
 	for (i = 0; i < n; i++)
 		xg_msgr_send(m, to[i], m->pkt, len);
 	err = xg_rounds_start(&m->rounds, id, to, n, exclude,
-			      now_ns + m->cfg.ack_timeout_ns);
+			      now_ns + xg_msgr_ack_wait(m));
 	if (err) {
 		m->st.rounds_dropped++;
 		return;
 	}
 	m->st.rounds_started++;
+	xg_rounds_find(&m->rounds, id)->started = now_ns;
 	if (large)
 		xg_rounds_find(&m->rounds, id)->large = 1;
 }
@@ -213,7 +247,7 @@ void xg_msgr_round_expired(struct xg_msgr *m, struct xg_round *rd,
 		return;
 	}
 	rd->syncs++;
-	xg_rounds_rearm(&m->rounds, rd, now_ns + m->cfg.ack_timeout_ns);
+	xg_rounds_rearm(&m->rounds, rd, now_ns + xg_msgr_ack_wait(m));
 }
 
 /* One request outstanding per id: when it goes unanswered for an ack

@@ -38,6 +38,7 @@ struct xg_msgr {
 	struct xg_wants      wants;
 	struct xg_gaps       gaps;
 	struct xg_msgr_stats st;
+	uint64_t             ack_srtt_ns; /* smoothed push -> ACK time; 0: none */
 	/* Packets are built here: one at a time, and never across a call to
 	 * io->deliver (which may broadcast). */
 	uint8_t              pkt[XG_UDP_MAX];
@@ -57,6 +58,9 @@ const struct xg_msg_key *xg_msgr_key_for(const struct xg_msgr *m,
 					 uint8_t key_id);
 
 /* msg_bcast.c */
+/* How long a round waits for ACKs, or between its pull-sync rounds. */
+uint64_t xg_msgr_ack_wait(const struct xg_msgr *m);
+void     xg_msgr_ack_timed(struct xg_msgr *m, uint64_t sample_ns);
 void xg_msgr_send(struct xg_msgr *m, uint64_t to, const void *pkt,
 		  size_t len);
 /* Up to fanout random members other than exclude (none when we are

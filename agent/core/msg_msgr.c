@@ -18,6 +18,8 @@ void xg_msg_config_defaults(struct xg_msg_config *cfg)
 	cfg->fanout = 3;
 	/* A few LAN round trips plus scheduling delay on a busy node. */
 	cfg->ack_timeout_ns = 300 * NS_PER_MS;
+	cfg->ack_min_ns = 20 * NS_PER_MS;
+	cfg->ack_slack_ns = 5 * NS_PER_MS;
 	cfg->cache_max = 4096;
 	/* Pull-syncs happen within a few ack timeouts of a broadcast; two
 	 * minutes also covers a member that was paused for a while. */

@@ -23,6 +23,7 @@ struct xg_round {
 	struct xg_link   due;
 	uint64_t         deadline;
 	uint64_t         upstream;    /* who pushed it to us; 0 at the origin */
+	uint64_t         started;     /* when the pushes left */
 	uint64_t         to[XG_MSG_FANOUT_MAX];
 	uint32_t         acked;       /* bit i: to[i] ACKed */
 	uint8_t          n;           /* entries in to[] */

@@ -163,13 +163,20 @@ static int on_data(struct xg_msgr *m, uint8_t type, struct xg_msg *msg,
 /* A member that gets an ANNOUNCE first ACKs it, and cannot tell one
  * pushed to it from one sent in a pull-sync round: ACKs of a large
  * message from members outside the round's targets are expected. */
-static void on_ack(struct xg_msgr *m, const struct xg_msg *msg)
+static void on_ack(struct xg_msgr *m, const struct xg_msg *msg,
+		   uint64_t now_ns)
 {
 	const struct xg_cache_ent *e;
+	const struct xg_round *rd = xg_rounds_find(&m->rounds, msg->id);
+	uint64_t started = rd && !rd->syncs ? rd->started : 0;
 	int r;
 
 	m->st.acks_recv++;
 	r = xg_rounds_ack(&m->rounds, msg->id, msg->sender_id);
+	/* Only ACKs of a round still waiting for them time a push: later
+	 * ones would count the pull-sync rounds too. */
+	if (r >= 0 && started && now_ns >= started)
+		xg_msgr_ack_timed(m, now_ns - started);
 	if (r == 1)
 		m->st.rounds_majority++;
 	if (r >= 0)
@@ -281,7 +288,7 @@ int xg_msgr_on_packet(struct xg_msgr *m, uint64_t from_id_hint,
 		err = on_data(m, p.type, &p.msg, now_ns);
 		break;
 	case XG_T_PUSH_ACK:
-		on_ack(m, &p.msg);
+		on_ack(m, &p.msg, now_ns);
 		break;
 	case XG_T_PULL_SYNC:
 		if (xg_msg_pkt_is_announce(&p))

@@ -16,4 +16,5 @@ for b in convergence.sh; do
 	bash "$here/$b" "$B" || rc=1
 done
 echo "=== probe.sh"; bash "$here/probe.sh" "$B" || rc=1
+echo "=== dissem/run.sh"; bash "$here/dissem/run.sh" "$B" || rc=1
 exit $rc

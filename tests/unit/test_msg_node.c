@@ -722,6 +722,79 @@ static void test_ack_short_pull_sync(void **state)
 	assert_int_equal(st()->pull_syncs_sent, 15);
 }
 
+static void ack_at(const uint8_t id[16], uint64_t from, uint64_t t)
+{
+	struct xg_msg_pkt p;
+	uint8_t buf[64];
+
+	memset(&p, 0, sizeof(p));
+	p.type = XG_T_PUSH_ACK;
+	p.key_id = 1;
+	p.cluster_id = CLUSTER;
+	memcpy(p.msg.id, id, 16);
+	p.msg.sender_id = from;
+	assert_int_equal(xg_msg_encode(&p, key1, buf, sizeof(buf)), 48);
+	S.now = t;
+	assert_int_equal(xg_msgr_on_packet(S.m, from, buf, 48, t), 0);
+}
+
+/* Rounds wait what ACKs take (four times the smoothed time plus 5 ms),
+ * at least 20 ms and at most ack_timeout; before any ACK was timed, the
+ * full ack_timeout. */
+static void test_ack_wait_adapts(void **state)
+{
+	uint8_t id[16];
+	uint64_t t;
+	int i;
+
+	(void)state;
+	assert_int_equal(xg_msgr_broadcast(S.m, "t", "a", 1, S.now, id), 0);
+	assert_int_equal(xg_msgr_next_deadline(S.m), S.now + 300 * MS);
+	/* ACKed after 2 ms: 4 * 2 + 5 = 13 ms, so the 20 ms floor */
+	ack_at(id, PEER(0), S.now + 2 * MS);
+	ack_at(id, PEER(1), S.now);
+	assert_int_equal(st()->rounds_majority, 1);
+	t = S.now;
+	assert_int_equal(xg_msgr_broadcast(S.m, "t", "b", 1, t, id), 0);
+	assert_int_equal(xg_msgr_next_deadline(S.m), t + 20 * MS);
+	/* nobody ACKs: the short round pull-syncs after 20 ms, and its
+	 * next pull-sync round follows 20 ms later */
+	clear_sent();
+	tick_at(t + 20 * MS - 1);
+	assert_int_equal(S.nsent, 0);
+	tick_at(t + 20 * MS);
+	assert_int_equal(count_type(XG_T_PULL_SYNC), 5);
+	assert_int_equal(xg_msgr_next_deadline(S.m), S.now + 20 * MS);
+	tick_at(t + 10000 * MS);
+	/* slow ACKs (50 ms) lengthen the wait towards 4 * 50 + 5 ms */
+	for (i = 0; i < 40; i++) {
+		clear_sent();
+		tick_at(S.now);
+		t = S.now;
+		assert_int_equal(xg_msgr_broadcast(S.m, "t", "c", 1, t, id), 0);
+		ack_at(id, PEER(0), t + 50 * MS);
+		ack_at(id, PEER(1), t + 50 * MS);
+	}
+	tick_at(S.now);
+	t = S.now;
+	assert_int_equal(xg_msgr_broadcast(S.m, "t", "d", 1, t, id), 0);
+	assert_true(xg_msgr_next_deadline(S.m) >= t + 190 * MS);
+	assert_true(xg_msgr_next_deadline(S.m) <= t + 205 * MS);
+	/* and never past ack_timeout */
+	for (i = 0; i < 40; i++) {
+		clear_sent();
+		tick_at(S.now);
+		t = S.now;
+		assert_int_equal(xg_msgr_broadcast(S.m, "t", "e", 1, t, id), 0);
+		ack_at(id, PEER(0), t + 900 * MS);
+		ack_at(id, PEER(1), t + 900 * MS);
+	}
+	tick_at(S.now);
+	t = S.now;
+	assert_int_equal(xg_msgr_broadcast(S.m, "t", "f", 1, t, id), 0);
+	assert_int_equal(xg_msgr_next_deadline(S.m), t + 300 * MS);
+}
+
 /* A forwarder's pull-sync skips the member it got the message from as
  * well as its own push targets. */
 static void test_forwarder_pull_sync_skips_upstream(void **state)
@@ -1229,6 +1302,7 @@ int main(void)
 		T(test_no_redelivery_after_seen_expiry),
 		T(test_ack_majority),
 		T(test_ack_short_pull_sync),
+		T(test_ack_wait_adapts),
 		T(test_forwarder_pull_sync_skips_upstream),
 		T(test_pull_sync_small_cluster),
 		T(test_pull_sync_seen_ignored),
