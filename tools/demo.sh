@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A 5-node xgossip cluster in network namespaces, narrated:
-# it forms, notices a SIGKILLed node, and sees a graceful leave.
+# it forms, carries a broadcast and a unicast, notices a SIGKILLed node,
+# and sees a graceful leave.
 #
 #   tools/demo.sh [B]     B = build dir holding xgossipd/xgossipctl (build)
 #
@@ -68,7 +69,32 @@ xg_wait_converged 30 $N $(seq 1 $N) || xg_fail "the cluster did not form"
 echo "  every node now lists $N alive members (checked on each node)"
 members
 
-hr "3. SIGKILL n$KILLED: no goodbye, the others must find out by probing"
+hr "3. Messages: n2 broadcasts to everyone, n1 sends to n5 alone"
+subs=()
+for ((i = 1; i <= N; i++)); do
+	[ $i = 2 ] && continue
+	timeout 15 ip netns exec "$(xg_ns $i)" "$XG_BIN/xgossipctl" --socket "$(xg_sock $i)" \
+		subscribe --count 1 demo >"$XG_TMP/sub.$i" 2>&1 &
+	subs+=($!)
+done
+sleep 1
+echo "  \$ xgossipctl broadcast demo -   (on n2, stdin: 'hello from n2')"
+echo "hello from n2" | xg_ctl 2 broadcast demo - | sed 's/^/  n2 | /'
+for p in "${subs[@]}"; do wait "$p"; done
+for ((i = 1; i <= N; i++)); do
+	[ $i = 2 ] && continue
+	tail -n1 "$XG_TMP/sub.$i" | sed "s/^/  n$i got | /"
+done
+timeout 15 ip netns exec "$(xg_ns 5)" "$XG_BIN/xgossipctl" --socket "$(xg_sock 5)" \
+	subscribe --count 1 direct >"$XG_TMP/uni.5" 2>&1 &
+sub=$!
+sleep 0.5
+echo "  \$ xgossipctl send n5 direct -   (on n1, stdin: 'just for n5')"
+echo "just for n5" | xg_ctl 1 send n5 direct - | sed 's/^/  n1 | /'
+wait "$sub"
+tail -n1 "$XG_TMP/uni.5" | sed 's/^/  n5 got | /'
+
+hr "4. SIGKILL n$KILLED: no goodbye, the others must find out by probing"
 xg_mark $(seq 1 $N)
 t0=$EPOCHREALTIME
 xg_kill $KILLED KILL
@@ -82,7 +108,7 @@ printf '  every node declared n%d dead within %.1f s; what they logged:\n' $KILL
 show_events $KILLED "member (suspect|fail) name=n$KILLED( |\$)"
 members
 
-hr "4. SIGTERM n$LEAVER: a graceful leave, announced before it exits"
+hr "5. SIGTERM n$LEAVER: a graceful leave, announced before it exits"
 xg_mark $(seq 1 $N)
 xg_kill $LEAVER TERM
 xg_wait_exit $LEAVER 10 || xg_fail "n$LEAVER did not exit after SIGTERM"
@@ -93,7 +119,7 @@ xg_wait_log_all 10 "$(xg_ev leave $LEAVER)" "${rest[@]}" || xg_fail "not everyon
 show_events $LEAVER "member (leave|fail) name=n$LEAVER( |\$)"
 members
 
-hr "5. Done: stopping the agents and removing the namespaces"
+hr "6. Done: stopping the agents and removing the namespaces"
 XG_CLEANUP_MSG="  all agents stopped, namespaces and temp files removed"
 XG_RESULT=pass
 exit 0
