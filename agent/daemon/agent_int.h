@@ -101,6 +101,10 @@ struct xg_agent {
 	uint64_t            trimmed_after; /* push/pulls done at the last trim */
 	uint64_t            shed_until_ns; /* push/pull shed until (starved) */
 	uint64_t            armed_due_ns;  /* max(timer deadline, when armed) */
+	uint64_t            armed_at_ns;   /* when the timer was armed */
+	uint64_t            armed_cpu_ns;  /* our CPU time then */
+/* Late and under 1/4 of the CPU since the timer was armed: starved. */
+#define XG_SHED_BUSY_DIV 4
 	uint64_t            pp_shed;       /* push/pulls we did not start */
 #define XG_SHED_LATE_NS (500ULL * 1000000)      /* a timer this late: starved */
 #define XG_SHED_HOLD_NS (30ULL * 1000000000)    /* shed for this long after */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/agent_int.h"
@@ -158,17 +159,33 @@ void xg_agent_udp_event(struct xg_watch *w, uint32_t events)
 	drain_udp(AGENT_OF(w, udp_w), XG_UDP_BATCHES_PER_WAKEUP);
 }
 
-/* A timer that fires long after its deadline means the agent did not get
- * the CPU (a cgroup quota, an overloaded host, SIGSTOP).  For a while after
- * that the agent sheds the one expensive thing it can put off: TLS
- * push/pull exchanges, its own and other members' (a full handshake costs
- * about half a millisecond of CPU on each side).  Probes, gossip and
- * refutations go on: they are what keeps it a member.  Anti-entropy
- * resumes once the agent has run on time for XG_SHED_HOLD_NS. */
+static uint64_t cpu_now_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* A timer that fires long after its deadline, while the agent used little
+ * CPU since it was armed, means the agent did not get the CPU (a cgroup
+ * quota, an overloaded host, SIGSTOP).  For a while after that the agent
+ * sheds the one expensive thing it can put off: TLS push/pull exchanges,
+ * its own and other members' (a full handshake costs about half a
+ * millisecond of CPU on each side).  Probes, gossip and refutations go on:
+ * they are what keeps it a member.  Anti-entropy resumes once the agent
+ * has run on time for XG_SHED_HOLD_NS.  An agent that was late because it
+ * was busy (hashing and moving a 16 MiB message, say) is not starved:
+ * shedding would only turn away unicasts and fetches. */
 static void note_lateness(struct xg_agent *a, uint64_t now)
 {
+	uint64_t wall = now > a->armed_at_ns ? now - a->armed_at_ns : 0;
+	uint64_t cpu = cpu_now_ns() - a->armed_cpu_ns;
+
 	if (a->armed_ns != UINT64_MAX && now > a->armed_due_ns &&
-	    now - a->armed_due_ns > XG_SHED_LATE_NS) {
+	    now - a->armed_due_ns > XG_SHED_LATE_NS &&
+	    cpu < wall / XG_SHED_BUSY_DIV) {
 		if (!a->pp.shed)
 			xg_debug("agent ran %" PRIu64 " ms late: shedding push/pull",
 				 (now - a->armed_due_ns) / 1000000);
@@ -361,7 +378,9 @@ static void arm_timer(struct xg_agent *a, uint64_t at)
 	a->armed_ns = at;
 	/* A deadline already past when armed fires at once: its lateness
 	 * counts from now, not from the deadline. */
-	a->armed_due_ns = max_u64(at, xg_now_mono_ns());
+	a->armed_at_ns = xg_now_mono_ns();
+	a->armed_cpu_ns = cpu_now_ns();
+	a->armed_due_ns = max_u64(at, a->armed_at_ns);
 }
 
 /* TLS handshakes, certificate checks and state encoding run for a
