@@ -168,7 +168,7 @@ asan:
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(MAKE) --no-print-directory $(ASAN_VARS) unit
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		$(MAKE) --no-print-directory $(ASAN_VARS) nstest
+		XG_SANITIZED=1 $(MAKE) --no-print-directory $(ASAN_VARS) nstest
 
 demo:
 	@tools/install-deps.sh --if-missing
