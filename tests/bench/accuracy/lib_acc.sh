@@ -127,17 +127,18 @@ acc_start_stamper() {
 	xg_fail "log stamper did not start: $(cat "$XG_TMP/stamp.err")"
 }
 
-# acc_start_serf i: Serf agent n<i>, LAN profile, joining n1.  Started the
+# acc_start_serf i [serf flags...]: Serf agent n<i>, LAN profile, joining n1.  Started the
 # way lib.sh starts xgossipd (a waiter records the exit status; the pid is
 # the agent's own), so the harness's cleanup handles it too.
 acc_start_serf() {
 	local i=$1 d pidf fifo cmd
+	shift
 	d=$(xg_dir "$i")
 	pidf="$d/agent.pid"
 	fifo="$d/log.fifo"
 	cmd=(serf agent -node "$(xg_name "$i")" -bind "$(xg_ip4 "$i"):$XG_PORT"
 		-rpc-addr "127.0.0.1:7373" -profile lan -log-level info
-		-encrypt "$ACC_SERF_KEY")
+		-encrypt "$ACC_SERF_KEY" "$@")
 	[ "$i" != 1 ] && cmd+=(-join "$(xg_ip4 1):$XG_PORT")
 	echo "$(date +%s.%6N) # harness: ${cmd[*]}" >>"$(xg_log "$i")"
 	rm -f "$pidf" "$d/agent.rc"

@@ -43,32 +43,13 @@ xg_say "$SYS N=$N: network made"
 # shellcheck disable=SC2206
 ACC_XG_FLAGS+=(${DISSEM_XG_FLAGS:-})
 
-# dis_start_serf i: as lib_acc.sh's acc_start_serf, with the event handler.
+# dis_start_serf i: lib_acc.sh's Serf agent, with an event handler that
+# records every user event the node gets.
 dis_start_serf() {
-	local i=$1 d pidf fifo cmd
-	d=$(xg_dir "$i")
-	pidf="$d/agent.pid"
-	fifo="$d/log.fifo"
+	local d
+	d=$(xg_dir "$1")
 	: >"$d/recv.txt"
-	cmd=(serf agent -node "$(xg_name "$i")" -bind "$(xg_ip4 "$i"):$XG_PORT"
-		-rpc-addr "127.0.0.1:7373" -profile lan -log-level info
-		-encrypt "$ACC_SERF_KEY"
-		-event-handler "user=echo \"\$SERF_USER_EVENT\" >>$d/recv.txt")
-	[ "$i" != 1 ] && cmd+=(-join "$(xg_ip4 1):$XG_PORT")
-	echo "$(date +%s.%6N) # harness: ${cmd[*]}" >>"$(xg_log "$i")"
-	rm -f "$pidf" "$d/agent.rc"
-	XG_A_FIFO=$fifo XG_A_PIDF=$pidf bash -c 'ip netns exec "$@" </dev/null >>"$XG_A_FIFO" 2>&1 &
-		echo $! >"$XG_A_PIDF.tmp"; mv "$XG_A_PIDF.tmp" "$XG_A_PIDF"
-		wait $!; echo $? >"$XG_A_PIDF.rc.tmp"
-		mv "$XG_A_PIDF.rc.tmp" "${XG_A_PIDF%.pid}.rc"' \
-		_ "$(xg_ns "$i")" "${cmd[@]}" 2>/dev/null </dev/null >/dev/null &
-	disown $! 2>/dev/null
-	local t
-	for ((t = 0; t < 200; t++)); do
-		[ -s "$pidf" ] && break
-		sleep 0.01
-	done
-	XG_PIDS[$i]=$(cat "$pidf" 2>/dev/null) || xg_fail "n$i: serf did not start"
+	acc_start_serf "$1" -event-handler "user=echo \"\$SERF_USER_EVENT\" >>$d/recv.txt"
 }
 
 if [ "$SYS" = serf ]; then
