@@ -71,9 +71,7 @@ const char *ctl_cmd_name(enum ctl_cmd c)
 	return "?";
 }
 
-static int usage(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int usage(char *err, size_t errlen, const char *fmt, ...)
+int ctl_usage(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -135,13 +133,13 @@ static int split_events(struct ctl_opts *o, const char *list, char *err,
 	for (tok = strtok_r(o->events_buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (!event_known(tok))
-			return usage(err, errlen, "unknown event \"%s\" (known: "
+			return ctl_usage(err, errlen, "unknown event \"%s\" (known: "
 				     "join, leave, fail, update, suspect, "
 				     "alive, refute)", tok);
 		o->events[o->nevents++] = tok;
 	}
 	if (o->nevents == 0)
-		return usage(err, errlen, "--events needs at least one event");
+		return ctl_usage(err, errlen, "--events needs at least one event");
 	return 0;
 }
 
@@ -153,10 +151,10 @@ static int parse_timeout(struct ctl_opts *o, const char *s, char *err,
 	/* A bare number would be milliseconds to xg_duration_parse() but
 	 * seconds to many a user: insist on a unit. */
 	if (n && s[n - 1] >= '0' && s[n - 1] <= '9')
-		return usage(err, errlen, "--timeout needs a unit, "
+		return ctl_usage(err, errlen, "--timeout needs a unit, "
 			     "e.g. 500ms, 10s or 2m");
 	if (xg_duration_parse(s, &o->timeout_ns) || o->timeout_ns == 0)
-		return usage(err, errlen, "invalid --timeout \"%s\"", s);
+		return ctl_usage(err, errlen, "invalid --timeout \"%s\"", s);
 	return 0;
 }
 
@@ -179,7 +177,7 @@ static int take_word(struct ctl_opts *o, const char *w, bool *seen_help_word,
 				return 0;
 			}
 		}
-		return usage(err, errlen, "unknown command \"%s\"", w);
+		return ctl_usage(err, errlen, "unknown command \"%s\"", w);
 	}
 	if (o->cmd == CTL_CMD_TAGS) {
 		if (strcmp(w, "set") == 0)
@@ -187,13 +185,13 @@ static int take_word(struct ctl_opts *o, const char *w, bool *seen_help_word,
 		else if (strcmp(w, "del") == 0)
 			o->cmd = CTL_CMD_TAGS_DEL;
 		else
-			return usage(err, errlen, "unknown tags subcommand "
+			return ctl_usage(err, errlen, "unknown tags subcommand "
 				     "\"%s\" (want set or del)", w);
 		return 0;
 	}
 	if (o->cmd == CTL_CMD_TLS) {
 		if (strcmp(w, "init") != 0)
-			return usage(err, errlen, "unknown tls subcommand "
+			return ctl_usage(err, errlen, "unknown tls subcommand "
 				     "\"%s\" (want init)", w);
 		o->cmd = CTL_CMD_TLS_INIT;
 		return 0;
@@ -206,7 +204,7 @@ static int take_word(struct ctl_opts *o, const char *w, bool *seen_help_word,
 				return 0;
 			}
 		}
-		return usage(err, errlen, "unknown keys subcommand \"%s\" "
+		return ctl_usage(err, errlen, "unknown keys subcommand \"%s\" "
 			     "(want generate, list, install, use or remove)",
 			     w);
 	}
@@ -227,10 +225,10 @@ static int check(struct ctl_opts *o, const char *output, const char *timeout,
 	else if (output && strcmp(output, "json") == 0)
 		o->output = CTL_OUT_JSON;
 	else if (output)
-		return usage(err, errlen, "-o wants table or json, not \"%s\"",
+		return ctl_usage(err, errlen, "-o wants table or json, not \"%s\"",
 			     output);
 	if (!*o->socket)
-		return usage(err, errlen, "the socket path is empty");
+		return ctl_usage(err, errlen, "the socket path is empty");
 	if (timeout && (e = parse_timeout(o, timeout, err, errlen)))
 		return e;
 
@@ -238,25 +236,25 @@ static int check(struct ctl_opts *o, const char *output, const char *timeout,
 		return 0;
 	switch (o->cmd) {
 	case CTL_CMD_NONE:
-		return usage(err, errlen, "no command given");
+		return ctl_usage(err, errlen, "no command given");
 	case CTL_CMD_TAGS:
-		return usage(err, errlen, "tags needs a subcommand: set or del");
+		return ctl_usage(err, errlen, "tags needs a subcommand: set or del");
 	case CTL_CMD_TLS:
-		return usage(err, errlen, "tls needs a subcommand: init");
+		return ctl_usage(err, errlen, "tls needs a subcommand: init");
 	case CTL_CMD_KEYS:
-		return usage(err, errlen, "keys needs a subcommand: generate, "
+		return ctl_usage(err, errlen, "keys needs a subcommand: generate, "
 			     "list, install, use or remove");
 	default:
 		break;
 	}
 	if (o->status && o->cmd != CTL_CMD_MEMBERS)
-		return usage(err, errlen, "--status is an option of members");
+		return ctl_usage(err, errlen, "--status is an option of members");
 	if (events && o->cmd != CTL_CMD_MONITOR)
-		return usage(err, errlen, "--events is an option of monitor");
+		return ctl_usage(err, errlen, "--events is an option of monitor");
 	if (o->status && strcmp(o->status, "alive") &&
 	    strcmp(o->status, "suspect") && strcmp(o->status, "dead") &&
 	    strcmp(o->status, "left"))
-		return usage(err, errlen, "--status wants alive, suspect, dead "
+		return ctl_usage(err, errlen, "--status wants alive, suspect, dead "
 			     "or left, not \"%s\"", o->status);
 	if (events && (e = split_events(o, events, err, errlen)))
 		return e;
@@ -270,12 +268,12 @@ static int check(struct ctl_opts *o, const char *output, const char *timeout,
 	switch (o->cmd) {
 	case CTL_CMD_JOIN:
 		if (!o->nargs)
-			return usage(err, errlen, "join needs at least one "
+			return ctl_usage(err, errlen, "join needs at least one "
 				     "address");
 		return 0;
 	case CTL_CMD_TAGS_SET:
 		if (!o->nargs)
-			return usage(err, errlen, "tags set needs at least "
+			return ctl_usage(err, errlen, "tags set needs at least "
 				     "one KEY=VALUE");
 		for (i = 0; i < o->nargs; i++) {
 			char *k, *v;
@@ -286,7 +284,7 @@ static int check(struct ctl_opts *o, const char *output, const char *timeout,
 			if (e == -ENOMEM)
 				return e;
 			if (e)
-				return usage(err, errlen, "invalid tag \"%s\": "
+				return ctl_usage(err, errlen, "invalid tag \"%s\": "
 					     "want KEY=VALUE", o->args[i]);
 		}
 		return 0;
@@ -304,16 +302,16 @@ static int check(struct ctl_opts *o, const char *output, const char *timeout,
 		return 0; /* ctl_msg_check() had its operands */
 	case CTL_CMD_TAGS_DEL:
 		if (!o->nargs)
-			return usage(err, errlen, "tags del needs at least "
+			return ctl_usage(err, errlen, "tags del needs at least "
 				     "one KEY");
 		for (i = 0; i < o->nargs; i++)
 			if (!xg_tags_key_valid(o->args[i], strlen(o->args[i])))
-				return usage(err, errlen, "invalid tag key "
+				return ctl_usage(err, errlen, "invalid tag key "
 					     "\"%s\"", o->args[i]);
 		return 0;
 	default:
 		if (o->nargs)
-			return usage(err, errlen, "%s takes no arguments "
+			return ctl_usage(err, errlen, "%s takes no arguments "
 				     "(got \"%s\")", ctl_cmd_name(o->cmd),
 				     o->args[0]);
 		return 0;
@@ -365,7 +363,7 @@ int ctl_parse_args(int argc, char **argv, const char *env_socket,
 #define VALUE_OPT(lng, shrt, dst)					\
 		r = opt_value(argc, argv, &i, lng, shrt, &val);		\
 		if (r < 0)						\
-			return usage(err, errlen, "%s needs a value", lng); \
+			return ctl_usage(err, errlen, "%s needs a value", lng); \
 		if (r > 0) {						\
 			dst = val;					\
 			continue;					\
@@ -379,7 +377,7 @@ int ctl_parse_args(int argc, char **argv, const char *env_socket,
 		VALUE_OPT("--days", NULL, days)
 		VALUE_OPT("--count", NULL, count)
 #undef VALUE_OPT
-		return usage(err, errlen, "unknown option \"%s\"", tok);
+		return ctl_usage(err, errlen, "unknown option \"%s\"", tok);
 	}
 	return check(o, output, timeout, events, dir, days, count, err,
 		     errlen);

@@ -82,6 +82,10 @@ struct ctl_opts {
 	uint64_t        count;        /* --count N; 0 = until interrupted */
 };
 
+/* A usage error: the message into err, -EINVAL returned. */
+int ctl_usage(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* The command's name as typed ("members", "tags set", ...). */
 const char *ctl_cmd_name(enum ctl_cmd c);
 

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,18 +85,6 @@ static const char *op_name(enum ctl_cmd c)
 	}
 }
 
-static int usage(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int usage(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 int ctl_keys_check(struct ctl_opts *o, bool timeout_given, char *err,
 		   size_t errlen)
 {
@@ -110,19 +97,19 @@ int ctl_keys_check(struct ctl_opts *o, bool timeout_given, char *err,
 		o->timeout_ns = CTL_KEYS_DEFAULT_TIMEOUT_NS;
 	if (!takes_key(o->cmd)) {
 		if (o->nargs)
-			return usage(err, errlen, "%s takes no arguments "
+			return ctl_usage(err, errlen, "%s takes no arguments "
 				     "(got \"%s\")", ctl_cmd_name(o->cmd),
 				     o->args[0]);
 		return 0;
 	}
 	if (o->nargs != 1)
-		return usage(err, errlen, "%s needs exactly one KEY (got %zu)",
+		return ctl_usage(err, errlen, "%s needs exactly one KEY (got %zu)",
 			     ctl_cmd_name(o->cmd), o->nargs);
 	/* Never echo the argument: a slightly mistyped key is still
 	 * nearly all of a secret. */
 	e = xg_key_parse_b64(o->args[0], key);
 	if (e)
-		return usage(err, errlen, "%s: invalid KEY: want 32 bytes in "
+		return ctl_usage(err, errlen, "%s: invalid KEY: want 32 bytes in "
 			     "standard base64 (44 characters, as printed by "
 			     "keys generate)", ctl_cmd_name(o->cmd));
 	/* Canonical form, so the agent sees exactly what keys list prints. */

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,23 +23,11 @@ static bool is_msg_cmd(enum ctl_cmd c)
 	return ctl_msg_has_payload(c) || c == CTL_CMD_SUBSCRIBE;
 }
 
-static int usage(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int usage(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 static int check_topic(const char *t, char *err, size_t errlen)
 {
 	if (xg_msg_topic_valid(t, strlen(t)))
 		return 0;
-	return usage(err, errlen, "invalid topic \"%.80s\": want 1 to %d "
+	return ctl_usage(err, errlen, "invalid topic \"%.80s\": want 1 to %d "
 		     "printable ASCII characters", t, XG_MSG_TOPIC_MAX);
 }
 
@@ -56,7 +43,7 @@ static int check_node(const char *n, char *err, size_t errlen)
 			break;
 	if (len && len < XG_NAME_MAX && i == len)
 		return 0;
-	return usage(err, errlen, "invalid NODE \"%.80s\": want a member "
+	return ctl_usage(err, errlen, "invalid NODE \"%.80s\": want a member "
 		     "name or a 16-digit hex node id", n);
 }
 
@@ -69,7 +56,7 @@ static int parse_count(const char *s, uint64_t *out, char *err,
 	for (; *p >= '0' && *p <= '9' && v <= UINT32_MAX; p++)
 		v = v * 10 + (uint64_t)(*p - '0');
 	if (p == s || *p || v == 0 || v > UINT32_MAX)
-		return usage(err, errlen, "--count wants a whole number from "
+		return ctl_usage(err, errlen, "--count wants a whole number from "
 			     "1 to %" PRIu32 ", not \"%s\"", UINT32_MAX, s);
 	*out = v;
 	return 0;
@@ -82,9 +69,9 @@ static int take_topic_and_file(struct ctl_opts *o, size_t first, char *err,
 	const char *name = ctl_cmd_name(o->cmd);
 
 	if (o->nargs <= first)
-		return usage(err, errlen, "%s needs a TOPIC", name);
+		return ctl_usage(err, errlen, "%s needs a TOPIC", name);
 	if (o->nargs > first + 2)
-		return usage(err, errlen, "%s takes one FILE at most (got "
+		return ctl_usage(err, errlen, "%s takes one FILE at most (got "
 			     "\"%s\" and \"%s\")", name, o->args[first + 1],
 			     o->args[first + 2]);
 	o->topic = o->args[first];
@@ -99,9 +86,9 @@ int ctl_msg_check(struct ctl_opts *o, const char *count, bool timeout_given,
 	int e;
 
 	if (o->raw && o->cmd != CTL_CMD_SUBSCRIBE)
-		return usage(err, errlen, "--raw is an option of subscribe");
+		return ctl_usage(err, errlen, "--raw is an option of subscribe");
 	if (count && o->cmd != CTL_CMD_SUBSCRIBE)
-		return usage(err, errlen, "--count is an option of subscribe");
+		return ctl_usage(err, errlen, "--count is an option of subscribe");
 	if (!is_msg_cmd(o->cmd))
 		return 0;
 	switch (o->cmd) {
@@ -111,7 +98,7 @@ int ctl_msg_check(struct ctl_opts *o, const char *count, bool timeout_given,
 		if (!timeout_given)
 			o->timeout_ns = CTL_SEND_DEFAULT_TIMEOUT_NS;
 		if (o->nargs < 1)
-			return usage(err, errlen, "send needs a NODE and a "
+			return ctl_usage(err, errlen, "send needs a NODE and a "
 				     "TOPIC");
 		o->node = o->args[0];
 		if ((e = check_node(o->node, err, errlen)))
@@ -121,12 +108,12 @@ int ctl_msg_check(struct ctl_opts *o, const char *count, bool timeout_given,
 		break;
 	}
 	if (o->raw && o->output == CTL_OUT_JSON)
-		return usage(err, errlen, "--raw and -o json exclude each "
+		return ctl_usage(err, errlen, "--raw and -o json exclude each "
 			     "other");
 	if (count && (e = parse_count(count, &o->count, err, errlen)))
 		return e;
 	if (o->nargs > CTL_SUBSCRIBE_MAX_TOPICS)
-		return usage(err, errlen, "subscribe takes at most %d topics",
+		return ctl_usage(err, errlen, "subscribe takes at most %d topics",
 			     CTL_SUBSCRIBE_MAX_TOPICS);
 	for (i = 0; i < o->nargs; i++)
 		if ((e = check_topic(o->args[i], err, errlen)))

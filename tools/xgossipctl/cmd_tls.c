@@ -2,7 +2,6 @@
 #include "cmd_tls.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,18 +51,6 @@ const char ctl_tls_examples[] =
 "    xgossipctl tls init --dir /etc/xgossip/tls --days 365 198.18.0.4\n"
 "    xgossipctl tls init -o json node4 | jq -r '.files[].path'\n";
 
-static int usage(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int usage(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 static int parse_days(const char *s, unsigned *out)
 {
 	unsigned long v = 0;
@@ -92,30 +79,30 @@ int ctl_tls_check(struct ctl_opts *o, const char *dir, const char *days,
 
 	if (o->cmd != CTL_CMD_TLS_INIT) {
 		if (dir)
-			return usage(err, errlen, "--dir is an option of tls "
+			return ctl_usage(err, errlen, "--dir is an option of tls "
 				     "init");
 		if (days)
-			return usage(err, errlen, "--days is an option of tls "
+			return ctl_usage(err, errlen, "--days is an option of tls "
 				     "init");
 		return 0;
 	}
 	o->tls_dir = dir ? dir : CTL_TLS_DEFAULT_DIR;
 	o->tls_days = CTL_TLS_DEFAULT_DAYS;
 	if (!*o->tls_dir)
-		return usage(err, errlen, "--dir is empty");
+		return ctl_usage(err, errlen, "--dir is empty");
 	if (days && parse_days(days, &o->tls_days))
-		return usage(err, errlen, "--days wants a whole number of days "
+		return ctl_usage(err, errlen, "--days wants a whole number of days "
 			     "from 1 to %d, not \"%s\"", XG_CERTS_DAYS_MAX,
 			     days);
 	if (!o->nargs)
-		return usage(err, errlen, "tls init needs at least one NAME");
+		return ctl_usage(err, errlen, "tls init needs at least one NAME");
 	for (i = 0; i < o->nargs; i++) {
 		e = xg_certs_name_check(o->args[i], err, errlen);
 		if (e)
 			return e;
 		for (j = 0; j < i; j++)
 			if (strcmp(o->args[i], o->args[j]) == 0)
-				return usage(err, errlen, "name \"%s\" given "
+				return ctl_usage(err, errlen, "name \"%s\" given "
 					     "twice", o->args[i]);
 	}
 	return 0;
