@@ -108,7 +108,11 @@ struct xg_agent_xdp_info {
 	const char *requested;   /* the --xdp value */
 	const char *reason;      /* why it is off; NULL when on */
 	const char *instance;
-	uint64_t    liveness_ns;
+	uint64_t    liveness_ns;       /* configured */
+	uint64_t    liveness_max_ns;   /* the most it may be stretched to */
+	uint64_t    liveness_now_ns;   /* in effect */
+	uint64_t    liveness_stretches;
+	uint64_t    liveness_longest_gap_ns; /* longest starved gap seen */
 	uint64_t    heartbeat_interval_ns;
 	/* The rest only when on. */
 	const char *ifname;

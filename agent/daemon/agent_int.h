@@ -18,6 +18,7 @@
 #include "daemon/control.h"
 #include "daemon/evhandler.h"
 #include "daemon/join.h"
+#include "daemon/liveness.h"
 #include "daemon/loop.h"
 #include "daemon/pushpull.h"
 #include "daemon/statedir.h"
@@ -56,6 +57,8 @@ struct xg_agent_xdp {
 	uint64_t            hb_count, hb_errors;
 	bool                hb_failing; /* the last write failed (logged) */
 	uint64_t            suspected_seen; /* xg_xdp_suspected_pings() read */
+	struct xg_liveness  live;       /* the window, stretched when starved */
+	uint64_t            live_errors; /* window updates the map refused */
 };
 
 /* The agent's end of user messaging (agent_msg.c). */

@@ -20,6 +20,7 @@
 #include "daemon/agent_msg.h"
 #include "util/duration.h"
 #include "util/log.h"
+#include "util/cputime.h"
 #include "util/memtrim.h"
 
 #define AGENT_OF(w, field) \
@@ -159,15 +160,6 @@ void xg_agent_udp_event(struct xg_watch *w, uint32_t events)
 	drain_udp(AGENT_OF(w, udp_w), XG_UDP_BATCHES_PER_WAKEUP);
 }
 
-static uint64_t cpu_now_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) < 0)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* A timer that fires long after its deadline, while the agent used little
  * CPU since it was armed, means the agent did not get the CPU (a cgroup
  * quota, an overloaded host, SIGSTOP).  For a while after that the agent
@@ -181,7 +173,7 @@ static uint64_t cpu_now_ns(void)
 static void note_lateness(struct xg_agent *a, uint64_t now)
 {
 	uint64_t wall = now > a->armed_at_ns ? now - a->armed_at_ns : 0;
-	uint64_t cpu = cpu_now_ns() - a->armed_cpu_ns;
+	uint64_t cpu = xg_cpu_now_ns() - a->armed_cpu_ns;
 
 	if (a->armed_ns != UINT64_MAX && now > a->armed_due_ns &&
 	    now - a->armed_due_ns > XG_SHED_LATE_NS &&
@@ -379,7 +371,7 @@ static void arm_timer(struct xg_agent *a, uint64_t at)
 	/* A deadline already past when armed fires at once: its lateness
 	 * counts from now, not from the deadline. */
 	a->armed_at_ns = xg_now_mono_ns();
-	a->armed_cpu_ns = cpu_now_ns();
+	a->armed_cpu_ns = xg_cpu_now_ns();
 	a->armed_due_ns = max_u64(at, a->armed_at_ns);
 }
 

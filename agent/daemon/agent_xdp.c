@@ -22,6 +22,7 @@
 #include "daemon/agent_keys.h"
 #include "daemon/flags.h"
 #include "net/sockaddr.h"
+#include "util/cputime.h"
 #include "util/log.h"
 
 #define AGENT_OF_HB(w) \
@@ -57,6 +58,32 @@ char *xg_agent_xdp_describe(const struct xg_agent *a, char *out, size_t cap)
 
 /* ---- heartbeat --------------------------------------------------------- */
 
+/* A starved agent asks the kernel for more patience (daemon/liveness.h).
+ * Only a change costs a system call: a few a minute at most. */
+static void stretch(struct xg_agent *a, uint64_t now)
+{
+	struct xg_liveness *l = &a->xdp.live;
+	uint64_t before = l->window_ns;
+	int err;
+
+	if (l->max_ns <= l->base_ns ||
+	    !xg_liveness_wake(l, now, xg_cpu_now_ns()))
+		return;
+	err = xg_xdp_set_liveness(a->xdp.x, l->window_ns);
+	if (err) {
+		a->xdp.live_errors++;
+		l->window_ns = before; /* try again at the next wakeup */
+		return;
+	}
+	if (l->window_ns > before)
+		xg_info("xdp: not run for %" PRIu64 " ms: liveness window "
+			"stretched to %" PRIu64 " ms",
+			l->longest_gap_ns / 1000000, l->window_ns / 1000000);
+	else
+		xg_info("xdp: running on time again: liveness window back to "
+			"%" PRIu64 " ms", l->window_ns / 1000000);
+}
+
 static void beat(struct xg_agent *a)
 {
 	uint64_t now = xg_now_mono_ns();
@@ -79,6 +106,7 @@ static void beat(struct xg_agent *a)
 	a->xdp.hb_failing = false;
 	a->xdp.hb_last_ns = now;
 	a->xdp.hb_count++;
+	stretch(a, now);
 }
 
 static void on_heartbeat(struct xg_watch *w, uint32_t events)
@@ -139,6 +167,10 @@ static int start_heartbeat(struct xg_agent *a)
 		a->xdp.hb_w.fd = -1;
 		return err;
 	}
+	xg_liveness_init(&a->xdp.live, a->cfg->xdp_liveness_ns,
+			 a->cfg->xdp_liveness_max_ns ?
+			 a->cfg->xdp_liveness_max_ns :
+			 XG_XDP_LIVENESS_MAX_MULT * a->cfg->xdp_liveness_ns);
 	/* The agent can answer from now on: say so without waiting a
 	 * period. */
 	beat(a);
@@ -295,6 +327,12 @@ void xg_agent_get_xdp(struct xg_agent *a, struct xg_agent_xdp_info *out)
 	out->requested = xg_xdp_mode_str(a->cfg->xdp_mode);
 	out->instance = a->xdp.instance;
 	out->liveness_ns = a->cfg->xdp_liveness_ns;
+	out->liveness_max_ns = a->xdp.live.max_ns ? a->xdp.live.max_ns :
+			       a->cfg->xdp_liveness_ns;
+	out->liveness_now_ns = a->xdp.live.window_ns ? a->xdp.live.window_ns :
+			       a->cfg->xdp_liveness_ns;
+	out->liveness_stretches = a->xdp.live.stretches;
+	out->liveness_longest_gap_ns = a->xdp.live.longest_gap_ns;
 	out->heartbeat_interval_ns = XG_XDP_HEARTBEAT_INTERVAL_NS;
 	if (!x) {
 		out->reason = a->xdp.reason;

@@ -27,6 +27,9 @@
 /* --liveness-window: below two heartbeats a healthy agent would flap
  * between answered in the kernel and answered in userspace. */
 #define XG_XDP_LIVENESS_MIN_NS (2 * XG_XDP_HEARTBEAT_INTERVAL_NS)
+/* --liveness-window-max by default: a starved agent's window may grow to
+ * this many times the configured one (daemon/liveness.h). */
+#define XG_XDP_LIVENESS_MAX_MULT 4
 
 /* Which protocol timings were given on the command line; the others keep
  * the core's defaults (xg_core_config_defaults). */
@@ -80,6 +83,7 @@ struct xg_agent_config {
 	enum xg_xdp_mode  xdp_mode;      /* default XG_XDP_AUTO */
 	const char       *xdp_instance;  /* NULL: derived from the node name */
 	uint64_t          xdp_liveness_ns;
+	uint64_t          xdp_liveness_max_ns; /* 0: XG_XDP_LIVENESS_MAX_MULT x */
 	struct xg_evh_spec *evh;         /* --event-handler, in order; owned */
 	size_t            n_evh;
 	bool              embedded;      /* in an application: no signals */

@@ -62,6 +62,15 @@ static json_object *summary(const struct xg_agent_xdp_info *xi)
 			   &err);
 	}
 	put_u64(o, "liveness_window_ms", xi->liveness_ns / NS_PER_MS, &err);
+	put_u64(o, "liveness_window_max_ms", xi->liveness_max_ns / NS_PER_MS,
+		&err);
+	if (on) {
+		put_u64(o, "liveness_window_now_ms",
+			xi->liveness_now_ns / NS_PER_MS, &err);
+		put_u64(o, "liveness_stretches", xi->liveness_stretches, &err);
+		put_u64(o, "starved_gap_max_ms",
+			xi->liveness_longest_gap_ns / NS_PER_MS, &err);
+	}
 	put_u64(o, "heartbeat_interval_ms",
 		xi->heartbeat_interval_ns / NS_PER_MS, &err);
 	if (on) {

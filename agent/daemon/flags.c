@@ -199,7 +199,11 @@ void xg_flags_usage(FILE *out)
 "                             same instance takes over the pinned maps.\n"
 "    --liveness-window D      the kernel stops answering for this agent once\n"
 "                             its heartbeat is older than D (default 2s, at\n"
-"                             least 200ms)\n"
+"                             least 500ms)\n"
+"    --liveness-window-max D  while the host does not let the agent run (a\n"
+"                             CPU quota, an overloaded node) the window is\n"
+"                             stretched by the longest such wait, up to D\n"
+"                             (default 4 x the window; = the window: never)\n"
 "\n"
 "USER MESSAGES\n"
 "    Broadcasts reach every live member exactly once (docs/MESSAGING.md).\n"
@@ -257,7 +261,7 @@ enum {
 	OPT_PROBE_INTERVAL, OPT_PROBE_TIMEOUT, OPT_INDIRECT, OPT_GOSSIP_INTERVAL,
 	OPT_GOSSIP_NODES, OPT_SUSPICION, OPT_RETRANSMIT, OPT_PUSHPULL,
 	OPT_RECLAIM, OPT_LEAVE_TIMEOUT, OPT_XDP, OPT_XDP_INSTANCE,
-	OPT_LIVENESS, OPT_LHM_MAX, OPT_SUSPICION_MAX, OPT_KEYRING,
+	OPT_LIVENESS, OPT_LIVENESS_MAX, OPT_LHM_MAX, OPT_SUSPICION_MAX, OPT_KEYRING,
 	OPT_INSECURE_DEV, OPT_TLS_CA, OPT_TLS_CERT, OPT_TLS_KEY,
 	OPT_MSG_FANOUT, OPT_MSG_CACHE, OPT_MSG_CACHE_TTL, OPT_MSG_MAX_SIZE,
 	OPT_LARGE_STORE,
@@ -295,6 +299,7 @@ static const struct option long_opts[] = {
 	{ "xdp",                 required_argument, NULL, OPT_XDP },
 	{ "xdp-instance",        required_argument, NULL, OPT_XDP_INSTANCE },
 	{ "liveness-window",     required_argument, NULL, OPT_LIVENESS },
+	{ "liveness-window-max", required_argument, NULL, OPT_LIVENESS_MAX },
 	{ "msg-fanout",          required_argument, NULL, OPT_MSG_FANOUT },
 	{ "msg-cache",           required_argument, NULL, OPT_MSG_CACHE },
 	{ "msg-cache-ttl",       required_argument, NULL, OPT_MSG_CACHE_TTL },
@@ -430,6 +435,9 @@ static enum xg_flags_result set_duration(int c, const char *arg,
 		}
 		cfg->xdp_liveness_ns = ns;
 		return XG_FLAGS_RUN;
+	case OPT_LIVENESS_MAX:
+		cfg->xdp_liveness_max_ns = ns;
+		break;
 	}
 	if (ns == 0)
 		return bad(err, "--%s: must be greater than zero", opt_name(c));
@@ -686,6 +694,7 @@ static enum xg_flags_result one_opt(int c, const char *arg,
 	case OPT_RECLAIM:
 	case OPT_LEAVE_TIMEOUT:
 	case OPT_LIVENESS:
+	case OPT_LIVENESS_MAX:
 	case OPT_MSG_CACHE_TTL:
 		return set_duration(c, arg, cfg, err);
 	case OPT_INDIRECT:
@@ -736,6 +745,17 @@ static enum xg_flags_result check_all(struct xg_agent_config *cfg, FILE *err)
 			   t->set & XG_SET_PROBE_TIMEOUT ? "" : ", the default",
 			   xg_duration_format(interval, is, sizeof(is)),
 			   t->set & XG_SET_PROBE_INTERVAL ? "" : ", the default");
+	}
+	if (cfg->xdp_liveness_max_ns &&
+	    cfg->xdp_liveness_max_ns < cfg->xdp_liveness_ns) {
+		char ms[32], ws[32];
+
+		return bad(err, "--liveness-window-max (%s) is shorter than "
+			   "the liveness window (%s)",
+			   xg_duration_format(cfg->xdp_liveness_max_ns, ms,
+					      sizeof(ms)),
+			   xg_duration_format(cfg->xdp_liveness_ns, ws,
+					      sizeof(ws)));
 	}
 	if (cfg->has_advertise && cfg->advertise.port == 0)
 		cfg->advertise.port = cfg->bind.port;

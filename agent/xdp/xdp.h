@@ -89,6 +89,9 @@ int xg_xdp_set_keys(struct xg_xdp *x, const uint8_t primary[16],
 		    uint8_t secondary_id);
 /* Forget every key: PINGs go to userspace again. */
 int xg_xdp_clear_keys(struct xg_xdp *x);
+/* The liveness window the program applies from the next packet on (the
+ * agent stretches it while starved: daemon/liveness.h). */
+int xg_xdp_set_liveness(struct xg_xdp *x, uint64_t liveness_ns);
 
 /* The agent is alive and working at now_mono_ns (CLOCK_MONOTONIC).  Call
  * at every wakeup of the loop that also reads the socket, and at least

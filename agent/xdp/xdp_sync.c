@@ -93,6 +93,23 @@ int xg_xdp_clear_keys(struct xg_xdp *x)
 	return 0;
 }
 
+int xg_xdp_set_liveness(struct xg_xdp *x, uint64_t liveness_ns)
+{
+	struct xg_bpf_config cfg;
+	int err;
+
+	if (!x || !liveness_ns)
+		return -EINVAL;
+	cfg = x->cfg;
+	cfg.liveness_ns = liveness_ns;
+	err = xg_sync_write_config(x->fd[XG_MI_CONFIG], &cfg);
+	if (err)
+		return xg_xdp_errf(x->err, sizeof(x->err), err,
+				   "xdp: writing the liveness window");
+	x->cfg = cfg;
+	return 0;
+}
+
 int xg_xdp_heartbeat(struct xg_xdp *x, uint64_t now_mono_ns)
 {
 	int err;

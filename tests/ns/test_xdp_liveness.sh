@@ -9,7 +9,11 @@
 #      kernel (ping_answered moves, ping_stale_heartbeat does not);
 #   3. past the window: not one is answered (ping_stale_heartbeat moves by
 #      at least as many as were sent, ping_answered not at all);
-#   4. SIGCONT: the agent writes its heartbeat again and the kernel answers.
+#   4. SIGCONT: the agent writes its heartbeat again and the kernel answers;
+#   5. the stop was a starved gap: the agent stretched its window by it
+#      (xgossipctl xdp and the xg_config map agree);
+#   6. stopped again: answered past the configured window inside the
+#      stretched one, and not at all past the stretched one.
 # Counters are read with bpftool from the pinned map: the agent is stopped.
 set -uo pipefail
 : "${XG_TEST_TIMEOUT:=60}"
@@ -86,4 +90,41 @@ read -r a4 s4 <<<"$(xg_xdp_stat 1 ping_answered ping_stale_heartbeat)"
 IFS=$'\t' read -r mode hb_errors <<<"$(xg_xdp_ctl 1 mode heartbeat_errors)"
 [ "$mode" = native ] || xg_fail "n1 no longer reports xdp mode native"
 [ "$hb_errors" = 0 ] || xg_fail "n1 failed to write $hb_errors heartbeats"
+
+# 5. The stop was a starved gap (no CPU used): the agent stretched its
+# window by the gap, rounded up to a heartbeat (daemon/liveness.h), and
+# published it in the config map the program reads.
+IFS=$'\t' read -r now_ms stretches gap_ms max_ms <<<"$(xg_xdp_ctl 1 \
+	liveness_window_now_ms liveness_stretches starved_gap_max_ms liveness_window_max_ms)"
+[ "$max_ms" = $((4 * window_ms)) ] || xg_fail "liveness_window_max_ms is $max_ms, not 4 x $window_ms"
+[ "$stretches" -ge 1 ] && [ "$gap_ms" -ge "$window_ms" ] ||
+	xg_fail "no stretch after a ${gap_ms} ms stop (stretches=$stretches)"
+[ "$now_ms" -gt $((window_ms + gap_ms)) ] && [ "$now_ms" -le "$max_ms" ] ||
+	xg_fail "window now $now_ms ms after a $gap_ms ms gap (configured $window_ms, max $max_ms)"
+cfg_ns=$(bpftool map dump pinned "$(xg_xdp_pins 1)/xg_config" |
+	awk '$1 == "\"liveness_ns\":" { v = $2; sub(/,$/, "", v); print v }')
+[ "$cfg_ns" = $((now_ms * 1000000)) ] ||
+	xg_fail "xg_config.liveness_ns is $cfg_ns, the agent says $now_ms ms"
+xg_say "after a ${gap_ms} ms stop the window is $now_ms ms (xg_config agrees)"
+
+# 6. Stopped again: answered past the configured window, inside the
+# stretched one; then not at all past the stretched one.
+xg_kill 1 STOP
+t_stop=$EPOCHREALTIME
+sleep "$(awk -v w="$window_ms" 'BEGIN { printf "%.2f", w / 1000 + 0.3 }')"
+out=$(xg_xdp_probe 2 1 $RATE 0.5)
+elapsed_ms=$(awk -v a="$t_stop" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }')
+[ "$elapsed_ms" -lt $((now_ms - 600)) ] ||
+	xg_fail "probing took until ${elapsed_ms} ms after SIGSTOP: too slow to test inside a ${now_ms} ms window"
+probe_check_all "stopped ${elapsed_ms} ms ago (past $window_ms, inside the stretched $now_ms)" "$out"
+sleep "$(awk -v a="$t_stop" -v b="$EPOCHREALTIME" -v w="$now_ms" \
+	'BEGIN { s = a + w / 1000 + 0.5 - b; printf "%.2f", (s > 0 ? s : 0) }')"
+out=$(xg_xdp_probe 2 1 $RATE 1)
+sent=$(xg_xdp_field sent "$out")
+ans=$(xg_xdp_field answered "$out")
+[ -n "$sent" ] && [ "$sent" -gt 0 ] || xg_fail "past the stretched window: the probe sent nothing: $out"
+[ "$ans" = 0 ] || xg_fail "past the stretched window: $ans of $sent PINGs answered for a stopped agent"
+xg_say "past the stretched window: 0 of $sent answered"
+xg_kill 1 CONT
+xg_running 1 || xg_fail "n1 is gone after the second SIGCONT"
 xg_done

@@ -27,6 +27,10 @@ static struct xg_agent_xdp_info on_info(void)
 	xi.requested = "auto";
 	xi.instance = "n1";
 	xi.liveness_ns = 2000000000ULL;
+	xi.liveness_max_ns = 8000000000ULL;
+	xi.liveness_now_ns = 3500000000ULL;
+	xi.liveness_stretches = 2;
+	xi.liveness_longest_gap_ns = 1500000000ULL;
 	xi.heartbeat_interval_ns = 100000000ULL;
 	xi.ifname = "eth0";
 	xi.ifindex = 2;
@@ -55,7 +59,9 @@ static void test_on(void **state)
 		"{\"mode\":\"native\",\"requested\":\"auto\",\"instance\":\"n1\","
 		"\"interface\":\"eth0\",\"ifindex\":2,\"prog_id\":57,"
 		"\"pin_dir\":\"/sys/fs/bpf/xgossip/n1\","
-		"\"liveness_window_ms\":2000,\"heartbeat_interval_ms\":100,"
+		"\"liveness_window_ms\":2000,\"liveness_window_max_ms\":8000,"
+		"\"liveness_window_now_ms\":3500,\"liveness_stretches\":2,"
+		"\"starved_gap_max_ms\":1500,\"heartbeat_interval_ms\":100,"
 		"\"heartbeat_age_ms\":42,\"heartbeats\":1234,"
 		"\"heartbeat_errors\":1}");
 	assert_true(json_object_object_get_ex(o, "maps", &v));
@@ -114,6 +120,7 @@ static void test_off(void **state)
 	xi.reason = "xdp on eth0: native attach: Operation not supported";
 	xi.instance = "n1";
 	xi.liveness_ns = 2000000000ULL;
+	xi.liveness_max_ns = 8000000000ULL;
 	xi.heartbeat_interval_ns = 100000000ULL;
 	o = xg_ctl_xdp_json(&xi);
 	assert_non_null(o);
@@ -121,7 +128,7 @@ static void test_off(void **state)
 		"{\"xdp\":{\"mode\":\"off\",\"requested\":\"auto\","
 		"\"reason\":\"xdp on eth0: native attach: Operation not "
 		"supported\",\"instance\":\"n1\",\"liveness_window_ms\":2000,"
-		"\"heartbeat_interval_ms\":100}}");
+		"\"liveness_window_max_ms\":8000,\"heartbeat_interval_ms\":100}}");
 	json_object_put(o);
 }
 

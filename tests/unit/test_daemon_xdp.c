@@ -95,6 +95,13 @@ static void test_flags(void **state)
 	assert_int_equal(parse(&cfg, err, sizeof(err), "--xdp", "off", NULL),
 			 XG_FLAGS_RUN);
 	assert_int_equal(cfg.xdp_mode, XG_XDP_OFF);
+	assert_int_equal(cfg.xdp_liveness_max_ns, 0); /* 4 x the window */
+	xg_agent_config_free(&cfg);
+
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--liveness-window",
+			       "1s", "--liveness-window-max", "1s", NULL),
+			 XG_FLAGS_RUN);
+	assert_int_equal(cfg.xdp_liveness_max_ns, 1000 * MS);
 	xg_agent_config_free(&cfg);
 }
 
@@ -130,6 +137,10 @@ static void test_bad_flags(void **state)
 		   "0");
 	expect_bad("--liveness-window: invalid duration '2x'",
 		   "--liveness-window", "2x");
+	expect_bad("--liveness-window-max (1500ms) is shorter than the "
+		   "liveness window (2s)", "--liveness-window-max", "1500ms");
+	expect_bad("--liveness-window-max: must be greater than zero",
+		   "--liveness-window-max", "0");
 }
 
 static void test_instance_names(void **state)
