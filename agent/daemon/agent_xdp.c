@@ -78,7 +78,7 @@ static void stretch(struct xg_agent *a, uint64_t now)
 	if (l->window_ns > before)
 		xg_info("xdp: not run for %" PRIu64 " ms: liveness window "
 			"stretched to %" PRIu64 " ms",
-			l->longest_gap_ns / 1000000, l->window_ns / 1000000);
+			l->last_gap_ns / 1000000, l->window_ns / 1000000);
 	else
 		xg_info("xdp: running on time again: liveness window back to "
 			"%" PRIu64 " ms", l->window_ns / 1000000);

@@ -30,6 +30,7 @@ bool xg_liveness_wake(struct xg_liveness *l, uint64_t now_ns, uint64_t cpu_ns)
 		gap = now_ns - l->last_ns;
 		used = cpu_ns > l->last_cpu_ns ? cpu_ns - l->last_cpu_ns : 0;
 		if (l->max_ns > l->base_ns && starved(gap, used)) {
+			l->last_gap_ns = gap;
 			if (gap > l->longest_gap_ns)
 				l->longest_gap_ns = gap;
 			/* In whole heartbeat periods: a hold of 1999 ms and

@@ -50,6 +50,7 @@ struct xg_liveness {
 	uint64_t until_ns;    /* stretched until then */
 	uint64_t last_ns;     /* previous wakeup, 0: none yet */
 	uint64_t last_cpu_ns; /* process CPU time then */
+	uint64_t last_gap_ns; /* the latest starved gap */
 	uint64_t longest_gap_ns; /* longest starved gap seen, ever */
 	uint64_t stretches;   /* times the window grew */
 };

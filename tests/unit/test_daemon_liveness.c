@@ -57,6 +57,7 @@ static void test_starved_gap_stretches_by_the_gap(void **state)
 	assert_true(xg_liveness_wake(&l, now, cpu));
 	assert_int_equal(l.window_ns, 5 * S);
 	assert_int_equal(l.longest_gap_ns, 3 * S);
+	assert_int_equal(l.last_gap_ns, 3 * S);
 	assert_int_equal(l.stretches, 1);
 	/* A hold a little shorter asks for the same window: no change. */
 	now += 2900 * MS;
@@ -66,6 +67,8 @@ static void test_starved_gap_stretches_by_the_gap(void **state)
 	now += 1 * S;
 	assert_false(xg_liveness_wake(&l, now, cpu));
 	assert_int_equal(l.window_ns, 5 * S);
+	assert_int_equal(l.last_gap_ns, 1 * S);
+	assert_int_equal(l.longest_gap_ns, 3 * S);
 	/* A longer one grows it, never past the maximum. */
 	now += 7 * S;
 	assert_true(xg_liveness_wake(&l, now, cpu));
