@@ -184,6 +184,7 @@ static int alive(struct xg_core *c, struct xg_member *m,
 	memcpy(m->info.name, u->name, sizeof(m->info.name));
 	m->info.meta_len = u->meta_len;
 	memcpy(m->info.meta, u->meta, u->meta_len);
+	m->info.flags = u->flags;
 	m->from_id = m->info.id;
 	xg_member_set_state(c, m, XG_ALIVE, now_ns);
 	/* Dead members were left out of the probe order. */
@@ -229,6 +230,10 @@ static int suspect(struct xg_core *c, struct xg_member *m,
 	default:
 		return stale_contradiction(c, m, u, src);
 	}
+	/* A suspicion of a newer incarnation than we know carries that
+	 * incarnation's flags, as its suspecter learnt them. */
+	if (u->incarnation > m->info.incarnation)
+		m->info.flags = u->flags;
 	m->info.incarnation = u->incarnation;
 	m->from_id = u->from_id;
 	if (m->info.state == XG_ALIVE) {

@@ -270,7 +270,7 @@ static void update_write(uint8_t *p, const struct xg_update_msg *u)
 	p[OFF(xg_update, state)] = u->state;
 	p[OFF(xg_update, family)] = u->addr.family;
 	p[OFF(xg_update, name_len)] = (uint8_t)nlen;
-	p[OFF(xg_update, reserved0)] = 0;
+	p[OFF(xg_update, flags)] = u->flags;
 	xg_be_put16(p + OFF(xg_update, port), u->addr.port);
 	xg_be_put16(p + OFF(xg_update, meta_len), u->meta_len);
 	xg_be_put32(p + OFF(xg_update, incarnation), u->incarnation);
@@ -310,6 +310,7 @@ static int update_read(const uint8_t *p, size_t avail,
 		return 0;
 	memset(u, 0, sizeof(*u));
 	u->state = state;
+	u->flags = p[OFF(xg_update, flags)];
 	u->incarnation = xg_be_get32(p + OFF(xg_update, incarnation));
 	u->node_id = xg_be_get64(p + OFF(xg_update, node_id));
 	u->from_id = xg_be_get64(p + OFF(xg_update, from_id));

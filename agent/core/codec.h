@@ -48,6 +48,7 @@ struct xg_ping_req_msg {
 /* Host-order view of one membership update. */
 struct xg_update_msg {
 	uint8_t        state;  /* enum xg_member_state */
+	uint8_t        flags;  /* XG_UF_* */
 	uint32_t       incarnation;
 	uint64_t       node_id;
 	uint64_t       from_id;

@@ -152,6 +152,7 @@ static void copy_from_update(struct xg_member *m, const struct xg_update_msg *u)
 	m->info.name[XG_NAME_MAX - 1] = '\0';
 	m->info.meta_len = u->meta_len;
 	memcpy(m->info.meta, u->meta, u->meta_len);
+	m->info.flags = u->flags;
 }
 
 struct xg_member *xg_members_add(struct xg_core *c,
@@ -240,6 +241,7 @@ void xg_member_to_update(const struct xg_member *m, uint64_t from_id,
 			 bool with_meta, struct xg_update_msg *u)
 {
 	u->state = (uint8_t)m->info.state;
+	u->flags = m->info.flags;
 	u->incarnation = m->info.incarnation;
 	u->node_id = m->info.id;
 	u->from_id = from_id;

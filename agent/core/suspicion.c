@@ -103,6 +103,11 @@ void xg_suspicion_start(struct xg_core *c, struct xg_member *m,
 	s->start_ns = now_ns;
 	s->min_ns = min_timeout(c, n);
 	s->max_ns = xg_mul_sat(s->min_ns, c->cfg.suspicion_max_mult);
+	/* A member that said it is starved of CPU is slow, not dead, until
+	 * shown otherwise: it gets the longest timeout, whatever the
+	 * confirmations (they only say it is slow). */
+	if (m->info.flags & XG_UF_STARVED)
+		s->min_ns = s->max_ns;
 	s->k = expected_confirms(c, n);
 	s->n_confirm = 1;
 	s->confirm[0] = from_id;

@@ -386,6 +386,26 @@ int xg_core_set_meta(struct xg_core *c, const void *meta, uint16_t len,
 	return xg_dissem_queue(c, self, self->info.id);
 }
 
+int xg_core_set_starved(struct xg_core *c, bool starved, uint64_t now_ns)
+{
+	struct xg_member *self = c->self;
+	uint8_t flags = starved ? self->info.flags | XG_UF_STARVED :
+				  self->info.flags & ~XG_UF_STARVED;
+
+	if (flags == self->info.flags)
+		return 0;
+	if (c->left)
+		return -ESHUTDOWN;
+	if (self->info.incarnation == UINT32_MAX)
+		return -EOVERFLOW;
+	(void)advance(c, now_ns);
+	/* The flag belongs to an incarnation, like the metadata: a new one
+	 * carries it to every member, and is a refutation too. */
+	self->info.flags = flags;
+	self->info.incarnation++;
+	return xg_dissem_queue(c, self, self->info.id);
+}
+
 /* --- accessors ---------------------------------------------------------- */
 
 size_t xg_core_member_count(const struct xg_core *c)

@@ -46,6 +46,7 @@ struct xg_member_info {
 	uint32_t       incarnation;
 	uint16_t       meta_len;
 	uint8_t        meta[XG_META_MAX];
+	uint8_t        flags;          /* XG_UF_*: STARVED */
 	uint64_t       state_since_ns; /* when this node last saw state change */
 	bool           is_self;
 };
@@ -199,6 +200,11 @@ bool xg_core_leave_spread(const struct xg_core *core);
 /* Replace this node's metadata; bumps the incarnation and spreads it. */
 int xg_core_set_meta(struct xg_core *core, const void *meta, uint16_t len,
 		     uint64_t now_ns);
+/* This node is (not) being starved of CPU: set or clear XG_UF_STARVED in
+ * its own state, with a new incarnation that spreads it.  Members suspect
+ * a starved member with the longest suspicion timeout.  0 when nothing
+ * changed or the news is queued; -ESHUTDOWN after a leave. */
+int xg_core_set_starved(struct xg_core *core, bool starved, uint64_t now_ns);
 
 /* Members, self included, in table order.  count() then at(i). */
 size_t xg_core_member_count(const struct xg_core *core);

@@ -103,6 +103,7 @@ struct xg_agent {
 	uint64_t            rx_limited;  /* UDP packets over that limit */
 	uint64_t            trimmed_after; /* push/pulls done at the last trim */
 	uint64_t            shed_until_ns; /* push/pull shed until (starved) */
+	bool                starved;    /* XG_UF_STARVED set in our own state */
 	uint64_t            armed_due_ns;  /* max(timer deadline, when armed) */
 	uint64_t            armed_at_ns;   /* when the timer was armed */
 	uint64_t            armed_cpu_ns;  /* our CPU time then */

@@ -160,6 +160,24 @@ void xg_agent_udp_event(struct xg_watch *w, uint32_t events)
 	drain_udp(AGENT_OF(w, udp_w), XG_UDP_BATCHES_PER_WAKEUP);
 }
 
+/* Tell the members whether this node is starved (XG_UF_STARVED), so that
+ * they suspect it with the longest suspicion timeout (docs/OPERATIONS.md). */
+static void set_starved(struct xg_agent *a, bool starved, uint64_t now)
+{
+	int err = xg_core_set_starved(a->core, starved, now);
+
+	if (err && err != -ESHUTDOWN) {
+		xg_warn("cannot %s the starved flag: %s",
+			starved ? "set" : "clear", strerror(-err));
+		return;
+	}
+	a->starved = starved;
+	if (!err)
+		xg_info(starved ? "starved of CPU: asking members for the "
+			"longest suspicion timeout" :
+			"running on time again: starved flag cleared");
+}
+
 /* A timer that fires long after its deadline, while the agent used little
  * CPU since it was armed, means the agent did not get the CPU (a cgroup
  * quota, an overloaded host, SIGSTOP).  For a while after that the agent
@@ -169,21 +187,31 @@ void xg_agent_udp_event(struct xg_watch *w, uint32_t events)
  * they are what keeps it a member.  Anti-entropy resumes once the agent
  * has run on time for XG_SHED_HOLD_NS.  An agent that was late because it
  * was busy (hashing and moving a 16 MiB message, say) is not starved:
- * shedding would only turn away unicasts and fetches. */
+ * shedding would only turn away unicasts and fetches.
+ *
+ * A second late timer within that time is starvation that goes on, not a
+ * hiccup (a host busy starting thirty agents): then the members are told
+ * too, until the agent has run on time for XG_SHED_HOLD_NS. */
 static void note_lateness(struct xg_agent *a, uint64_t now)
 {
 	uint64_t wall = now > a->armed_at_ns ? now - a->armed_at_ns : 0;
 	uint64_t cpu = xg_cpu_now_ns() - a->armed_cpu_ns;
+	bool late = a->armed_ns != UINT64_MAX && now > a->armed_due_ns &&
+		    now - a->armed_due_ns > XG_SHED_LATE_NS &&
+		    cpu < wall / XG_SHED_BUSY_DIV;
+	bool again = late && now < a->shed_until_ns;
 
-	if (a->armed_ns != UINT64_MAX && now > a->armed_due_ns &&
-	    now - a->armed_due_ns > XG_SHED_LATE_NS &&
-	    cpu < wall / XG_SHED_BUSY_DIV) {
-		if (!a->pp.shed)
-			xg_debug("agent ran %" PRIu64 " ms late: shedding push/pull",
-				 (now - a->armed_due_ns) / 1000000);
+	if (late) {
+		xg_debug("agent ran %" PRIu64 " ms late%s",
+			 (now - a->armed_due_ns) / 1000000,
+			 a->pp.shed ? "" : ": shedding push/pull");
 		a->shed_until_ns = now + XG_SHED_HOLD_NS;
 	}
 	a->pp.shed = now < a->shed_until_ns;
+	if (again && !a->starved)
+		set_starved(a, true, now);
+	else if (!a->pp.shed && a->starved)
+		set_starved(a, false, now);
 }
 
 void xg_agent_timer_event(struct xg_watch *w, uint32_t events)

@@ -103,6 +103,12 @@ enum xg_member_state {
 #define XG_NAME_MAX 64  /* including the terminating NUL kept in memory */
 #define XG_META_MAX 512 /* opaque metadata (tags) per member */
 
+/* xg_update.flags.  STARVED: the member finds it is not given the CPU (a
+ * quota, an overloaded host) and asks for the longest suspicion timeout;
+ * it sets and clears the flag with a new incarnation.  Unknown bits are
+ * ignored. */
+#define XG_UF_STARVED 0x01
+
 /* One membership update, 48 fixed bytes followed by name_len bytes of name
  * (no NUL) and meta_len bytes of metadata.  Updates are packed back to back
  * with no padding. */
@@ -110,7 +116,7 @@ struct xg_update {
 	__u8   state;       /* enum xg_member_state */
 	__u8   family;      /* 4 or 6 */
 	__u8   name_len;    /* 1 .. XG_NAME_MAX-1 */
-	__u8   reserved0;
+	__u8   flags;       /* XG_UF_*, the member's own, of this incarnation */
 	__be16 port;
 	__be16 meta_len;    /* 0 .. XG_META_MAX */
 	__be32 incarnation;

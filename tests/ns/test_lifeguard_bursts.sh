@@ -3,7 +3,8 @@
 # is what is tested, not the kernel's answers): 8 nodes probing every
 # 500 ms; two of them are SIGSTOPped for 1 s at a time (then run 1-2 s)
 # for 60 s.  They are suspected again and again and must refute every
-# time: no node may ever log `member fail`.  Then, with local health back
+# time: no node may ever log `member fail`, and each sets its STARVED flag.
+# Then, with local health back
 # to normal, a healthy node is SIGKILLed and every other node must log its
 # failure within the bound the timeouts give (xg_fail_bound_ms in lib.sh:
 # first probe + Lifeguard's maximum suspicion timeout + dissemination).
@@ -69,6 +70,13 @@ suspects=$(for ((i = 1; i <= N; i++)); do xg_grep_log $i ' member suspect name='
 refutes=$(for j in "${BURSTY[@]}"; do xg_grep_log "$j" ' member refute name='; done | wc -l)
 xg_say "no failures; $suspects suspect events logged, $refutes refutations by the bursty nodes"
 [ "$suspects" -gt 0 ] || xg_fail "the bursts raised no suspicion at all: the test tests nothing"
+# Stopped again and again, each bursty node finds its timers late while it
+# used no CPU, and asks the others for the longest suspicion timeout
+# (XG_UF_STARVED; docs/OPERATIONS.md).
+for j in "${BURSTY[@]}"; do
+	[ -n "$(xg_grep_log "$j" ' starved of CPU: asking members')" ] ||
+		xg_fail "n$j was stopped for 60 s but never said it is starved"
+done
 
 # --- local health back to normal ----------------------------------------------
 # The detection bound assumes probers at full speed (LHM 0).  It drops by

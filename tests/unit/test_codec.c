@@ -131,6 +131,7 @@ static void assert_update_equal(const struct xg_update_msg *a,
 				const struct xg_update_msg *b)
 {
 	assert_int_equal(a->state, b->state);
+	assert_int_equal(a->flags, b->flags);
 	assert_int_equal(a->incarnation, b->incarnation);
 	assert_int_equal(a->node_id, b->node_id);
 	assert_int_equal(a->from_id, b->from_id);
@@ -364,7 +365,9 @@ static void test_gossip_round_trip(void **state)
 	in[0].name[XG_NAME_MAX - 1] = '\0';
 	in[0].meta_len = XG_META_MAX;
 	memset(in[0].meta, 0xab, XG_META_MAX);
+	in[0].flags = XG_UF_STARVED;
 	in[1].state = XG_S_SUSPECT;
+	in[1].flags = XG_UF_STARVED;
 	in[2].state = XG_S_DEAD;
 	in[3].state = XG_S_LEFT;
 	in[4].state = XG_S_ALIVE;
@@ -1082,7 +1085,7 @@ static void test_reserved_bytes_ignored(void **state)
 	len = raw_batch(buf, XG_T_GOSSIP, 1, &ru, 1);
 	buf[25] = 1;  /* gossip header reserved */
 	buf[31] = 0x80;
-	buf[32 + 3] = 7;   /* update reserved0 */
+	buf[32 + 3] = 7;   /* update flags: unknown bits are not an error */
 	buf[32 + 12] = 9;  /* update reserved1 */
 	assert_int_equal(batch_decode_all(buf, len, NULL), -EACCES);
 	raw_sign(buf, len, key_a);

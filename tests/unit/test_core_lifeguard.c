@@ -738,6 +738,91 @@ static void starts_at_max_shrinks_to_min(void **state)
 	oc_stop(&o);
 }
 
+/* A member that said it is starved (XG_UF_STARVED with its incarnation)
+ * is suspected with the maximum timeout, whatever the confirmations; the
+ * flag goes with the incarnation that carried it. */
+static void starved_member_gets_the_maximum(void **state)
+{
+	struct onecore o;
+	struct xg_update_msg u;
+	uint64_t t0 = 10 * SECOND, min = 8 * SECOND, max = 48 * SECOND;
+
+	(void)state;
+	start_quiet(&o, 9, 0);
+	oc_update(&u, XG_ALIVE, 100, 1, 100);
+	u.flags = XG_UF_STARVED;
+	assert_int_equal(oc_gossip(&o, &u, 1, SECOND), 0);
+	suspect_from(&o, 100, 1, 200, t0);
+	suspect_from(&o, 100, 1, 201, t0 + SECOND);
+	suspect_from(&o, 100, 1, 202, t0 + SECOND);
+	suspect_from(&o, 100, 1, 203, t0 + SECOND);
+	assert_int_equal(deadline_of(&o, 100), t0 + max);
+	xg_core_tick(o.core, t0 + max - 1);
+	assert_int_equal(state_of(&o, 100), XG_SUSPECT);
+	/* Slow is not immortal: the maximum still ends it. */
+	xg_core_tick(o.core, t0 + max);
+	assert_int_equal(state_of(&o, 100), XG_DEAD);
+
+	/* Its refutation without the flag: back to the normal curve. */
+	oc_update(&u, XG_ALIVE, 100, 3, 100);
+	assert_int_equal(oc_gossip(&o, &u, 1, t0 + max + SECOND), 0);
+	suspect_from(&o, 100, 3, 200, t0 + 60 * SECOND);
+	suspect_from(&o, 100, 3, 201, t0 + 60 * SECOND);
+	suspect_from(&o, 100, 3, 202, t0 + 60 * SECOND);
+	assert_int_equal(deadline_of(&o, 100), t0 + 60 * SECOND + min);
+
+	/* A suspicion of a newer incarnation than we know brings that
+	 * incarnation's flag along. */
+	t0 += 61 * SECOND;
+	oc_update(&u, XG_SUSPECT, 101, 5, 200);
+	u.flags = XG_UF_STARVED;
+	assert_int_equal(oc_gossip(&o, &u, 1, t0), 0);
+	suspect_from(&o, 101, 5, 201, t0);
+	suspect_from(&o, 101, 5, 202, t0);
+	assert_int_equal(deadline_of(&o, 101), t0 + max);
+	oc_stop(&o);
+}
+
+/* Setting and clearing our own flag each take a new incarnation, spread
+ * as an ALIVE that carries the flag; setting it twice changes nothing. */
+static void own_starved_flag_spreads(void **state)
+{
+	struct onecore o;
+	struct xg_member_info me;
+	struct xg_update_msg u;
+	uint32_t inc0;
+	size_t before;
+
+	(void)state;
+	start_quiet(&o, 3, 0);
+	assert_int_equal(xg_core_member_find(o.core, OC_SELF_ID, &me), 0);
+	inc0 = me.incarnation;
+	assert_int_equal(me.flags, 0);
+	assert_int_equal(xg_core_set_starved(o.core, true, 2 * SECOND), 0);
+	assert_int_equal(xg_core_member_find(o.core, OC_SELF_ID, &me), 0);
+	assert_int_equal(me.incarnation, inc0 + 1);
+	assert_int_equal(me.flags, XG_UF_STARVED);
+	assert_int_equal(xg_core_set_starved(o.core, true, 2 * SECOND), 0);
+	assert_int_equal(xg_core_member_find(o.core, OC_SELF_ID, &me), 0);
+	assert_int_equal(me.incarnation, inc0 + 1);
+	/* The next gossip round carries it, flag and all. */
+	before = oc_count_sent(&o, XG_T_GOSSIP);
+	xg_core_tick(o.core, 3 * SECOND);
+	assert_true(oc_count_sent(&o, XG_T_GOSSIP) > before);
+	xg_member_to_update(o.core->self, OC_SELF_ID, true, &u);
+	assert_int_equal(u.flags, XG_UF_STARVED);
+	assert_int_equal(oc_gossip_mentions(&o, oc_find(&o, XG_T_GOSSIP, before),
+					    OC_SELF_ID, XG_ALIVE, NULL), 1);
+	assert_int_equal(xg_core_set_starved(o.core, false, 4 * SECOND), 0);
+	assert_int_equal(xg_core_member_find(o.core, OC_SELF_ID, &me), 0);
+	assert_int_equal(me.incarnation, inc0 + 2);
+	assert_int_equal(me.flags, 0);
+	assert_int_equal(xg_core_leave(o.core, 5 * SECOND), 0);
+	assert_int_equal(xg_core_set_starved(o.core, true, 6 * SECOND),
+			 -ESHUTDOWN);
+	oc_stop(&o);
+}
+
 /* A configured K: every step of the curve, then the minimum at K. */
 static void configured_k_curve(void **state)
 {
@@ -1149,6 +1234,8 @@ int main(void)
 		cmocka_unit_test(helper_nacks_in_window),
 		cmocka_unit_test(helper_pings_flag_suspects),
 		cmocka_unit_test(starts_at_max_shrinks_to_min),
+		cmocka_unit_test(starved_member_gets_the_maximum),
+		cmocka_unit_test(own_starved_flag_spreads),
 		cmocka_unit_test(configured_k_curve),
 		cmocka_unit_test(same_incarnation_only),
 		cmocka_unit_test(late_confirmation_kills_at_once),

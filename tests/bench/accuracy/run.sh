@@ -295,7 +295,10 @@ above):
   and the throttled agent is neither suspected nor flooded with the
   suspicion traffic that would cost it more CPU. Without XDP it is suspected,
   and is declared failed unless its refutation gets out within the suspicion
-  timeout. Three things make it get out: the refutation
+  timeout. Once starved it says so (the STARVED flag in its own state, with a
+  new incarnation: docs/PROTOCOL.md 5.1), and the others then give it the
+  longest suspicion timeout, 28.8 s at 16 nodes, whatever the confirmations.
+  Three things make the refutation get out: it
   leaves with the packet that brought the accusation rather than at the next
   gossip round (agent/core/gossip.c), to the accuser first; with XDP the kernel
   still answers PINGs flagged SUSPECTED, and tells the agent through a mapped
