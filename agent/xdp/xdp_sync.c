@@ -22,6 +22,20 @@ int xg_sync_write_config(int fd, const struct xg_bpf_config *cfg)
 	return map_put(fd, 0, cfg);
 }
 
+/* Publish cfg as the program's config and adopt it as ours; what names
+ * the change for the error message. */
+static int publish_config(struct xg_xdp *x, const struct xg_bpf_config *cfg,
+			  const char *what)
+{
+	int err = xg_sync_write_config(x->fd[XG_MI_CONFIG], cfg);
+
+	if (err)
+		return xg_xdp_errf(x->err, sizeof(x->err), err, "xdp: %s",
+				   what);
+	x->cfg = *cfg;
+	return 0;
+}
+
 int xg_sync_clear_keys(int fd)
 {
 	struct xg_bpf_keys none;
@@ -72,12 +86,7 @@ int xg_xdp_set_keys(struct xg_xdp *x, const uint8_t primary[16],
 				   "xdp: writing keys");
 	cfg = x->cfg;
 	cfg.keys_slot = (__u8)slot;
-	err = xg_sync_write_config(x->fd[XG_MI_CONFIG], &cfg);
-	if (err)
-		return xg_xdp_errf(x->err, sizeof(x->err), err,
-				   "xdp: publishing keys");
-	x->cfg = cfg;
-	return 0;
+	return publish_config(x, &cfg, "publishing keys");
 }
 
 int xg_xdp_clear_keys(struct xg_xdp *x)
@@ -96,18 +105,12 @@ int xg_xdp_clear_keys(struct xg_xdp *x)
 int xg_xdp_set_liveness(struct xg_xdp *x, uint64_t liveness_ns)
 {
 	struct xg_bpf_config cfg;
-	int err;
 
 	if (!x || !liveness_ns)
 		return -EINVAL;
 	cfg = x->cfg;
 	cfg.liveness_ns = liveness_ns;
-	err = xg_sync_write_config(x->fd[XG_MI_CONFIG], &cfg);
-	if (err)
-		return xg_xdp_errf(x->err, sizeof(x->err), err,
-				   "xdp: writing the liveness window");
-	x->cfg = cfg;
-	return 0;
+	return publish_config(x, &cfg, "writing the liveness window");
 }
 
 int xg_xdp_heartbeat(struct xg_xdp *x, uint64_t now_mono_ns)
