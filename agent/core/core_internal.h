@@ -115,6 +115,8 @@ struct xg_probe_run {
 	unsigned scale;        /* local health + 1 when the probe started */
 	unsigned helpers;      /* PING-REQs sent: NACKs expected */
 	unsigned nacks;        /* NACKs received by end_ns */
+	bool     refused;      /* our PING was refused: port closed */
+	unsigned refused_nacks; /* NACKs saying the helper's PING was too */
 };
 
 /* A PING-REQ this node serves as helper. */
@@ -127,6 +129,7 @@ struct xg_indirect {
 	uint64_t       target_id;
 	uint64_t       deadline_ns;
 	struct xg_addr req_addr;
+	struct xg_addr target;    /* where our PING went */
 };
 
 /* --- the core ----------------------------------------------------------- */
@@ -253,6 +256,9 @@ void     xg_probe_on_ack(struct xg_core *c, const struct xg_probe_msg *m,
 			 uint64_t rx_ns);
 void     xg_probe_on_nack(struct xg_core *c, const struct xg_probe_msg *m,
 			  uint64_t rx_ns);
+/* The host at `to` refused a datagram: true if it was our probe's target. */
+bool     xg_probe_on_refused(struct xg_core *c, const struct xg_addr *to,
+			     uint64_t now_ns);
 int      xg_probe_send_ping(struct xg_core *c, uint64_t target_id,
 			    const struct xg_addr *to, uint32_t seq,
 			    uint8_t flags, uint64_t now_ns);
@@ -263,6 +269,8 @@ void     xg_indirect_on_req(struct xg_core *c,
 			    const struct xg_addr *from, uint64_t now_ns);
 /* true if the ACK belonged to a PING-REQ we serve (it is then forwarded). */
 bool     xg_indirect_on_ack(struct xg_core *c, const struct xg_probe_msg *m);
+/* NACK (XG_F_REFUSED) every PING-REQ whose target is `to`; how many. */
+unsigned xg_indirect_on_refused(struct xg_core *c, const struct xg_addr *to);
 void     xg_indirect_tick(struct xg_core *c, uint64_t now_ns);
 uint64_t xg_indirect_deadline(const struct xg_core *c);
 

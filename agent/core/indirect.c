@@ -70,14 +70,16 @@ void xg_indirect_on_req(struct xg_core *c, const struct xg_ping_req_msg *m,
 		.target_id = m->target_id,
 		.deadline_ns = xg_sat_add(now_ns, nack_after(c)),
 		.req_addr = *from,
+		.target = m->target,
 	};
 }
 
 static void reply(struct xg_core *c, const struct xg_indirect *s,
-		  uint8_t type)
+		  uint8_t type, uint8_t flags)
 {
 	struct xg_probe_msg m = {
 		.type = type,
+		.flags = flags,
 		.key_id = c->cfg.key_id,
 		.cluster_id = c->cfg.cluster_id,
 		.seq = s->req_seq,
@@ -90,7 +92,7 @@ static void reply(struct xg_core *c, const struct xg_indirect *s,
 	if (type == XG_T_ACK) {
 		/* Relayed: it speaks for the target, so the requester can
 		 * match it exactly like a direct ACK. */
-		m.flags = XG_F_INDIRECT;
+		m.flags |= XG_F_INDIRECT;
 		m.sender_id = s->target_id;
 	} else {
 		m.sender_id = c->self->info.id;
@@ -113,12 +115,31 @@ bool xg_indirect_on_ack(struct xg_core *c, const struct xg_probe_msg *m)
 
 		if (s->used && s->seq == m->seq &&
 		    s->target_id == m->sender_id) {
-			reply(c, s, XG_T_ACK);
+			reply(c, s, XG_T_ACK, 0);
 			s->used = false;
 			return true;
 		}
 	}
 	return false;
+}
+
+/* The target's host refused our PING: say so now rather than at the
+ * deadline, so the requester can decide (probe.c). */
+unsigned xg_indirect_on_refused(struct xg_core *c, const struct xg_addr *to)
+{
+	unsigned n = 0;
+	size_t i;
+
+	for (i = 0; i < XG_INDIRECT_MAX; i++) {
+		struct xg_indirect *s = &c->indirect[i];
+
+		if (s->used && xg_addr_equal(&s->target, to)) {
+			reply(c, s, XG_T_NACK, XG_F_REFUSED);
+			s->used = false;
+			n++;
+		}
+	}
+	return n;
 }
 
 void xg_indirect_tick(struct xg_core *c, uint64_t now_ns)
@@ -129,7 +150,7 @@ void xg_indirect_tick(struct xg_core *c, uint64_t now_ns)
 		struct xg_indirect *s = &c->indirect[i];
 
 		if (s->used && s->deadline_ns <= now_ns) {
-			reply(c, s, XG_T_NACK);
+			reply(c, s, XG_T_NACK, 0);
 			s->used = false;
 		}
 	}

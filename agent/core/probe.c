@@ -21,6 +21,17 @@
  * missing ACK and by one more for each helper that sent no NACK by `end`.
  * A helper that answers NACK is working and reachable, so its silence is
  * evidence against our own side of the network rather than the target's.
+ *
+ * A refused PING (the target's host answered ICMP port unreachable: no
+ * socket is bound there, the agent is not running) ends the direct phase
+ * at once; waiting for an ACK nobody can send would only delay the
+ * verdict.  When a helper's PING was refused too (a NACK flagged
+ * XG_F_REFUSED), two hosts have heard the target's kernel say so and the
+ * probe fails then, not at `end`.  One refusal alone does not: ICMP is
+ * unauthenticated and the helpers may still reach the member.  Such a
+ * failure does not count against our local health either, since the
+ * target's host did answer us.  The member is only suspected, as for any
+ * failed probe: an agent that is restarting refutes with its next life.
  */
 #include "core/core_internal.h"
 
@@ -140,8 +151,10 @@ static void fail(struct xg_core *c, uint64_t now_ns)
 
 	p->active = false;
 	c->stats.probes_failed++;
-	xg_lhm_raise(c, 1 + p->helpers - (p->nacks < p->helpers ? p->nacks
-							       : p->helpers));
+	if (!p->refused)
+		xg_lhm_raise(c, 1 + p->helpers -
+				(p->nacks < p->helpers ? p->nacks
+						       : p->helpers));
 	if (!t || (t->info.state != XG_ALIVE && t->info.state != XG_SUSPECT))
 		return;
 	/* Accuse the incarnation we probed.  If the member restarted or
@@ -206,7 +219,31 @@ void xg_probe_on_nack(struct xg_core *c, const struct xg_probe_msg *m,
 {
 	struct xg_probe_run *p = &c->probe;
 
-	if (p->active && p->indirect_sent && m->seq == p->seq &&
-	    m->sender_id != p->target_id && rx_ns <= p->end_ns)
-		p->nacks++;
+	if (!p->active || !p->indirect_sent || m->seq != p->seq ||
+	    m->sender_id == p->target_id || rx_ns > p->end_ns)
+		return;
+	p->nacks++;
+	if (m->flags & XG_F_REFUSED)
+		p->refused_nacks++;
+	if (p->refused && p->refused_nacks)
+		fail(c, c->now_ns);
+}
+
+bool xg_probe_on_refused(struct xg_core *c, const struct xg_addr *to,
+			 uint64_t now_ns)
+{
+	struct xg_probe_run *p = &c->probe;
+	const struct xg_member *t;
+
+	if (!p->active || p->refused)
+		return false;
+	t = xg_members_find(&c->members, p->target_id);
+	if (!t || !xg_addr_equal(&t->info.addr, to))
+		return false;
+	p->refused = true;
+	if (!p->indirect_sent)
+		go_indirect(c, now_ns);
+	else if (p->refused_nacks)
+		fail(c, now_ns);
+	return true;
 }

@@ -317,6 +317,21 @@ const struct xg_core_key *xg_key_for(const struct xg_core *c, const void *buf,
 	return NULL;
 }
 
+void xg_core_on_refused(struct xg_core *c, const struct xg_addr *to,
+			uint64_t now_ns)
+{
+	unsigned n;
+
+	if (!c || !to)
+		return;
+	now_ns = advance(c, now_ns);
+	n = xg_indirect_on_refused(c, to);
+	if (xg_probe_on_refused(c, to, now_ns))
+		n++;
+	c->stats.pings_refused += n;
+	xg_gossip_urgent_flush(c, now_ns);
+}
+
 void xg_core_suspected_notice(struct xg_core *c, uint64_t now_ns)
 {
 	now_ns = advance(c, now_ns);

@@ -142,6 +142,8 @@ struct xg_core_stats {
 	uint64_t tx_errors;
 	uint64_t bytes_sent, bytes_recv;
 	uint64_t pings_not_for_us;    /* valid PING for another node id */
+	uint64_t pings_refused;       /* our PINGs (own or as helper) the
+				       * target's host refused: port closed */
 	uint64_t lhm;                 /* Lifeguard local health now (a gauge) */
 };
 
@@ -173,6 +175,15 @@ int xg_core_set_keys(struct xg_core *core, const struct xg_core_key *keys,
  * Lifeguard buddy system, seen by the kernel rather than by us): someone
  * suspects this node.  Refute, exactly as for such a PING received here. */
 void xg_core_suspected_notice(struct xg_core *core, uint64_t now_ns);
+
+/* The host at `to` refused a datagram we sent it: ICMP port unreachable,
+ * which a host sends only while no socket is bound to the port, i.e. the
+ * agent there is not running.  A probe of that member stops waiting for
+ * the PING's ACK, and a PING-REQ we serve for it is answered with a NACK
+ * that says so (XG_F_REFUSED); a probe refused both to us and to a helper
+ * fails at once instead of at the end of the interval (probe.c). */
+void xg_core_on_refused(struct xg_core *core, const struct xg_addr *to,
+			uint64_t now_ns);
 
 /* Full state for a TCP push/pull: a complete STATE payload (header,
  * updates, MAC), without the 4-byte frame length.  flags: XG_F_JOIN and/or

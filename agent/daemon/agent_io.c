@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -154,10 +155,26 @@ static void drain_udp(struct xg_agent *a, unsigned batches)
 		xg_warn("udp receive failed: %s", strerror(-n));
 }
 
+static void on_refused(void *ctx, const struct xg_addr *to)
+{
+	struct xg_agent *a = ctx;
+
+	xg_core_on_refused(a->core, to, xg_now_mono_ns());
+}
+
 void xg_agent_udp_event(struct xg_watch *w, uint32_t events)
 {
-	(void)events;
-	drain_udp(AGENT_OF(w, udp_w), XG_UDP_BATCHES_PER_WAKEUP);
+	struct xg_agent *a = AGENT_OF(w, udp_w);
+	int err;
+
+	/* EPOLLERR stays up while the error queue holds anything, so it is
+	 * read whenever reported, or the loop would spin on it. */
+	if (events & EPOLLERR) {
+		err = xg_udp_drain_errors(a->udp, on_refused, a);
+		if (err < 0)
+			xg_warn("udp error queue: %s", strerror(-err));
+	}
+	drain_udp(a, XG_UDP_BATCHES_PER_WAKEUP);
 }
 
 /* Tell the members whether this node is starved (XG_UF_STARVED), so that

@@ -332,6 +332,7 @@ static const struct stat_field {
 	STAT(struct xg_core_stats, bytes_sent),
 	STAT(struct xg_core_stats, bytes_recv),
 	STAT(struct xg_core_stats, pings_not_for_us),
+	STAT(struct xg_core_stats, pings_refused),
 	STAT(struct xg_core_stats, lhm),
 }, agent_fields[] = {
 	STAT(struct xg_agent_info, udp_rx_packets),

@@ -2,7 +2,9 @@
 #include "net/udp.h"
 
 #include <errno.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
+#include <netinet/ip_icmp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,6 +21,24 @@ static void raise_buffer(int fd, int force_opt, int opt)
 
 	if (setsockopt(fd, SOL_SOCKET, force_opt, &v, sizeof(v)) < 0)
 		(void)setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v));
+}
+
+/* Ask for ICMP errors on the error queue (struct xg_udp_refused_fn says
+ * why).  A dual-stack IPv6 socket needs the IPv4 option too, for its IPv4
+ * peers; a kernel built without IPv4 may refuse that one. */
+static int recv_errors(int fd, int af)
+{
+	int one = 1;
+
+	if (af == AF_INET6) {
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one,
+			       sizeof(one)) < 0)
+			return -errno;
+		(void)setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
+		return 0;
+	}
+	return setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)) < 0 ?
+		       -errno : 0;
 }
 
 int xg_udp_open(struct xg_udp *u, const struct xg_addr *addr)
@@ -42,6 +62,8 @@ int xg_udp_open(struct xg_udp *u, const struct xg_addr *addr)
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0)
 		goto fail;
 	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0)
+		goto fail;
+	if (recv_errors(fd, u->af) < 0)
 		goto fail;
 	raise_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF);
 	raise_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF);
@@ -92,6 +114,19 @@ static uint64_t rx_timestamp(struct msghdr *mh)
 	return 0;
 }
 
+/* With IP_RECVERR an ICMP error also sets the socket's pending error,
+ * which the next send or receive returns once and clears, whatever that
+ * call was about: the error is not about this datagram, so the call is
+ * made once more.  (The error itself waits on the error queue.)  A real
+ * failure fails again and is counted then; EAGAIN is never pending. */
+static bool pending_error(bool *retried)
+{
+	if (*retried || errno == EAGAIN || errno == EWOULDBLOCK)
+		return false;
+	*retried = true;
+	return true;
+}
+
 /* Send what xg_udp_send() queued, in order, with as few sendmmsg() calls
  * as the kernel allows.  sendmmsg() stops at the first message it cannot
  * send and reports only how many went before it; the next call then fails
@@ -102,6 +137,7 @@ static void tx_flush(struct xg_udp *u)
 	struct mmsghdr msgs[XG_UDP_TXQ];
 	struct iovec iov[XG_UDP_TXQ];
 	unsigned i, done = 0, n = u->tx.n;
+	bool retried = false;
 	int sent;
 
 	if (n == 0)
@@ -121,6 +157,9 @@ static void tx_flush(struct xg_udp *u)
 				MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (sent < 0 && errno == EINTR)
 			continue;
+		if (sent < 0 && pending_error(&retried))
+			continue;
+		retried = false;
 		u->stats.tx_batches++;
 		if (sent <= 0) {
 			u->stats.tx_errors++;
@@ -144,6 +183,7 @@ static int drain_batch(struct xg_udp *u, xg_udp_rx_fn fn, void *ctx)
 		struct cmsghdr align;
 	} ctl[XG_UDP_BATCH];
 	struct xg_clockpair now;
+	bool retried = false;
 	int i, n;
 
 	memset(msgs, 0, sizeof(msgs));
@@ -159,7 +199,7 @@ static int drain_batch(struct xg_udp *u, xg_udp_rx_fn fn, void *ctx)
 	}
 	do
 		n = recvmmsg(u->fd, msgs, XG_UDP_BATCH, MSG_DONTWAIT, NULL);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && (errno == EINTR || pending_error(&retried)));
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
 	/* Both clocks once per batch: the offset between them does not move
@@ -216,6 +256,7 @@ int xg_udp_send(struct xg_udp *u, const struct xg_addr *to, const void *buf,
 	socklen_t sl;
 	ssize_t n;
 	unsigned q;
+	bool retried = false;
 	int err;
 
 	if (u->tx.active && len <= sizeof(u->tx.buf[0])) {
@@ -238,7 +279,7 @@ int xg_udp_send(struct xg_udp *u, const struct xg_addr *to, const void *buf,
 	do
 		n = sendto(u->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL,
 			   (struct sockaddr *)&ss, sl);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && (errno == EINTR || pending_error(&retried)));
 	if (n < 0) {
 		err = -errno;
 		goto fail;
@@ -248,4 +289,72 @@ int xg_udp_send(struct xg_udp *u, const struct xg_addr *to, const void *buf,
 fail:
 	u->stats.tx_errors++;
 	return err;
+}
+
+/* The extended error of one error-queue message, or NULL. */
+static const struct sock_extended_err *ext_err(struct msghdr *mh)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (((c->cmsg_level == IPPROTO_IP &&
+		      c->cmsg_type == IP_RECVERR) ||
+		     (c->cmsg_level == IPPROTO_IPV6 &&
+		      c->cmsg_type == IPV6_RECVERR)) &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct sock_extended_err)))
+			return (const struct sock_extended_err *)CMSG_DATA(c);
+	}
+	return NULL;
+}
+
+static bool port_unreachable(const struct sock_extended_err *e)
+{
+	return (e->ee_origin == SO_EE_ORIGIN_ICMP ||
+		e->ee_origin == SO_EE_ORIGIN_ICMP6) &&
+	       e->ee_errno == ECONNREFUSED;
+}
+
+int xg_udp_drain_errors(struct xg_udp *u, xg_udp_refused_fn fn, void *ctx)
+{
+	/* The extended error, the offender's address and room to spare;
+	 * the datagram itself is not wanted (it is truncated to nothing). */
+	union {
+		char buf[CMSG_SPACE(sizeof(struct sock_extended_err) +
+				    sizeof(struct sockaddr_in6)) + 64];
+		struct cmsghdr align;
+	} ctl;
+	struct sockaddr_storage to;
+	struct msghdr mh;
+	struct xg_addr a;
+	const struct sock_extended_err *e;
+	int i, refused = 0;
+
+	for (i = 0; i < XG_UDP_BATCH; i++) {
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_name = &to;
+		mh.msg_namelen = sizeof(to);
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		if (recvmsg(u->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			return refused ? refused : -errno;
+		}
+		e = ext_err(&mh);
+		if (!e || !port_unreachable(e)) {
+			u->stats.rx_icmp_other++;
+			continue;
+		}
+		u->stats.rx_refused++;
+		/* The original destination, as we sent it. */
+		if (xg_addr_from_sockaddr((struct sockaddr *)&to,
+					  mh.msg_namelen, &a))
+			continue;
+		refused++;
+		if (fn)
+			fn(ctx, &a);
+	}
+	return refused;
 }

@@ -32,6 +32,8 @@
 struct xg_udp_stats {
 	uint64_t rx_packets, rx_truncated, rx_batches;
 	uint64_t tx_packets, tx_errors, tx_batches;
+	uint64_t rx_refused;   /* ICMP port unreachable for what we sent */
+	uint64_t rx_icmp_other; /* any other ICMP error for what we sent */
 };
 
 /* Datagrams sent while a received batch is handled (the ACKs to a batch of
@@ -58,6 +60,13 @@ struct xg_udp {
 	uint8_t             buf[XG_UDP_BATCH][XG_UDP_RXBUF];
 };
 
+/* The host at `to` refused a datagram we sent it: ICMP (or ICMPv6) port
+ * unreachable, which a host sends when no socket is bound to the port.
+ * The socket asks for these (IP_RECVERR): without it an unconnected UDP
+ * socket never hears of them, and a dead agent on a live host looks no
+ * different from a lost packet. */
+typedef void (*xg_udp_refused_fn)(void *ctx, const struct xg_addr *to);
+
 /* Called once per datagram, in arrival order. */
 typedef void (*xg_udp_rx_fn)(void *ctx, const struct xg_addr *from,
 			     const uint8_t *buf, size_t len, uint64_t rx_mono_ns);
@@ -74,6 +83,13 @@ void xg_udp_close(struct xg_udp *u);
  * socket was empty) or -errno. */
 int xg_udp_drain(struct xg_udp *u, unsigned max_batches, xg_udp_rx_fn fn,
 		 void *ctx);
+
+/* Read the socket's error queue: the ICMP errors the kernel matched to
+ * datagrams we sent.  epoll reports EPOLLERR for as long as it holds any,
+ * so call this on EPOLLERR.  Each port unreachable goes to fn; other
+ * errors are only counted.  At most XG_UDP_BATCH per call (the rest keep
+ * EPOLLERR up).  Returns the refusals delivered, or -errno. */
+int xg_udp_drain_errors(struct xg_udp *u, xg_udp_refused_fn fn, void *ctx);
 
 /* Non-blocking send; a full socket buffer (-EAGAIN) is an error like any
  * other and counted in tx_errors.  0 or -errno.  Called from an

@@ -45,6 +45,8 @@ enum xg_type {
 #define XG_F_SUSPECTED 0x02 /* PING to a node we suspect (Lifeguard buddy) */
 #define XG_F_JOIN      0x04 /* STATE sent as part of a join */
 #define XG_F_REPLY     0x08 /* STATE sent as the answer of a push/pull */
+#define XG_F_REFUSED   0x10 /* NACK: the target's host refused our PING
+			     * (ICMP port unreachable: no agent listens) */
 
 /* Common header, 16 bytes, at the start of every packet and TCP frame. */
 struct xg_hdr {

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # SIGKILL one of 8: every other node logs `member fail` for it within the
 # bound the timing parameters imply (xg_fail_bound_ms in lib.sh documents
-# the formula), and nobody else is declared failed.
+# the formula), and nobody else is declared failed.  The victim's host is
+# up, so its kernel refuses the PINGs (ICMP port unreachable): the probers
+# and their helpers must have heard that (stats.pings_refused), which is
+# what lets a probe fail without waiting out its interval.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 xg_init "$@"
@@ -39,4 +42,13 @@ for i in "${others[@]}"; do
 	[ "$s" = dead ] || xg_fail "n$i lists n$VICTIM as '$s', expected dead"
 done
 xg_check_alive_count $((N - 1)) "${others[@]}" || xg_fail "survivors disagree"
+refused=0
+for i in "${others[@]}"; do
+	r=$(xg_info $i stats.pings_refused) || xg_fail "n$i: no stats.pings_refused"
+	refused=$((refused + r))
+done
+# One probe refused to its prober and to one helper at least.
+[ "$refused" -ge 2 ] ||
+	xg_fail "survivors heard $refused refusals of PINGs to n$VICTIM, expected at least 2"
+xg_say "PINGs to n$VICTIM refused: $refused (kernel port unreachable)"
 xg_done

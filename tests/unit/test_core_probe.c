@@ -599,6 +599,146 @@ static void pushpull_requests(void **state)
 	oc_stop(&o);
 }
 
+/* --- refusals: the target's host says no socket is bound (ICMP) ------ */
+
+static struct xg_addr host(unsigned h)
+{
+	struct xg_addr a;
+
+	oc_addr(&a, h);
+	return a;
+}
+
+static int deliver_nack(struct onecore *o, const struct xg_probe_msg *ping,
+			unsigned helper, uint8_t flags, uint64_t rx_ns)
+{
+	struct xg_probe_msg nack = {
+		.type = XG_T_NACK,
+		.flags = flags,
+		.seq = ping->seq,
+		.sender_id = helper,
+		.target_id = OC_SELF_ID,
+		.ts_ns = ping->ts_ns,
+	};
+	struct xg_addr from = host(helper);
+
+	return oc_probe(o, &nack, &from, rx_ns);
+}
+
+/* A refused PING ends the direct phase at once; alone, it does not end
+ * the probe, and the failure does not count against our health. */
+static void refused_ping_goes_indirect(void **state)
+{
+	struct onecore o;
+	struct xg_probe_msg p;
+	struct xg_addr t;
+	uint64_t now = SECOND;
+
+	(void)state;
+	three_peers(&o);
+	p = next_ping(&o, &now);
+	t = host((unsigned)p.target_id);
+	xg_core_on_refused(o.core, &t, now + MS);
+	assert_int_equal(oc_count_sent(&o, XG_T_PING_REQ), 2);
+	assert_int_equal(xg_core_stats(o.core)->pings_refused, 1);
+	/* The helpers have until the probe's end, as ever. */
+	assert_int_equal(xg_probe_deadline(o.core),
+			 now + o.cfg.probe_interval_ns);
+	/* A second report of the same refusal changes nothing. */
+	xg_core_on_refused(o.core, &t, now + 2 * MS);
+	assert_int_equal(oc_count_sent(&o, XG_T_PING_REQ), 2);
+	assert_int_equal(xg_core_stats(o.core)->pings_refused, 1);
+	xg_core_tick(o.core, now + 100 * MS);
+	assert_int_equal(state_of(&o, p.target_id), XG_ALIVE);
+	xg_core_tick(o.core, xg_probe_deadline(o.core));
+	assert_int_equal(state_of(&o, p.target_id), XG_SUSPECT);
+	assert_int_equal(o.core->lhm, 0);
+	oc_stop(&o);
+}
+
+/* Refused to us and to a helper: the probe fails then, not at its end. */
+static void refused_twice_fails_at_once(void **state)
+{
+	struct onecore o;
+	struct xg_probe_msg p;
+	struct xg_addr t;
+	uint64_t now = SECOND;
+	unsigned h1, h2;
+
+	(void)state;
+	three_peers(&o);
+	p = next_ping(&o, &now);
+	t = host((unsigned)p.target_id);
+	xg_core_on_refused(o.core, &t, now + MS);
+	h1 = oc_find(&o, XG_T_PING_REQ, 0)->to.ip[3];
+	h2 = oc_find(&o, XG_T_PING_REQ, 1)->to.ip[3];
+	/* A plain NACK (the helper timed out) is not the target's word. */
+	assert_int_equal(deliver_nack(&o, &p, h1, 0, now + 2 * MS), 0);
+	assert_int_equal(state_of(&o, p.target_id), XG_ALIVE);
+	assert_int_equal(deliver_nack(&o, &p, h2, XG_F_REFUSED, now + 3 * MS),
+			 0);
+	assert_int_equal(state_of(&o, p.target_id), XG_SUSPECT);
+	assert_int_equal(xg_core_stats(o.core)->probes_failed, 1);
+	assert_int_equal(o.core->lhm, 0);
+	assert_false(o.core->probe.active);
+	oc_stop(&o);
+}
+
+/* The helper's word alone, or a refusal of some other address, does not
+ * cut a probe short: ICMP is not authenticated. */
+static void one_refusal_is_not_enough(void **state)
+{
+	struct onecore o;
+	struct xg_probe_msg p;
+	struct xg_addr other;
+	uint64_t now = SECOND;
+	unsigned h;
+
+	(void)state;
+	three_peers(&o);
+	p = next_ping(&o, &now);
+	other = host(p.target_id == 50 ? 51 : 50);
+	xg_core_on_refused(o.core, &other, now + MS);
+	assert_int_equal(oc_count_sent(&o, XG_T_PING_REQ), 0);
+	assert_int_equal(xg_core_stats(o.core)->pings_refused, 0);
+	xg_core_tick(o.core, now + o.cfg.probe_timeout_ns);
+	h = oc_find(&o, XG_T_PING_REQ, 0)->to.ip[3];
+	assert_int_equal(deliver_nack(&o, &p, h, XG_F_REFUSED,
+				      now + o.cfg.probe_timeout_ns + MS), 0);
+	assert_int_equal(state_of(&o, p.target_id), XG_ALIVE);
+	xg_core_tick(o.core, now + o.cfg.probe_interval_ns);
+	assert_int_equal(state_of(&o, p.target_id), XG_SUSPECT);
+	/* Our own PING got no answer at all: that is on our health. */
+	assert_int_equal(o.core->lhm, 2);
+	oc_stop(&o);
+}
+
+/* As a helper: a refused PING is NACKed at once, flagged, and only once. */
+static void helper_nacks_refusal_at_once(void **state)
+{
+	struct onecore o;
+	struct xg_probe_msg nack;
+	struct xg_addr t = host(61), other = host(62);
+	uint64_t now = 2 * SECOND;
+
+	(void)state;
+	start_with(&o, 0);
+	deliver_ping_req(&o, now);
+	xg_core_on_refused(o.core, &other, now + MS);
+	assert_int_equal(oc_count_sent(&o, XG_T_NACK), 0);
+	xg_core_on_refused(o.core, &t, now + MS);
+	assert_int_equal(oc_count_sent(&o, XG_T_NACK), 1);
+	assert_int_equal(oc_decode_probe(&o, oc_find(&o, XG_T_NACK, 0), &nack),
+			 0);
+	assert_int_equal(nack.flags, XG_F_REFUSED);
+	assert_int_equal(nack.sender_id, OC_SELF_ID);
+	assert_int_equal(nack.seq, 4242);
+	assert_int_equal(xg_core_stats(o.core)->pings_refused, 1);
+	xg_core_tick(o.core, now + o.cfg.probe_timeout_ns);
+	assert_int_equal(oc_count_sent(&o, XG_T_NACK), 1);
+	oc_stop(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -619,6 +759,10 @@ int main(void)
 		cmocka_unit_test(probe_order_round_robin),
 		cmocka_unit_test(silent_after_leave),
 		cmocka_unit_test(pushpull_requests),
+		cmocka_unit_test(refused_ping_goes_indirect),
+		cmocka_unit_test(refused_twice_fails_at_once),
+		cmocka_unit_test(one_refusal_is_not_enough),
+		cmocka_unit_test(helper_nacks_refusal_at_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

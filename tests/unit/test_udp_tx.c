@@ -3,8 +3,11 @@
  * The UDP adapter's send batching (agent/net/udp.c): what a receive
  * callback sends waits for the end of its batch and then leaves in order,
  * in one sendmmsg(); a bad destination in the middle loses only itself;
- * outside a drain a send is immediate.  Over loopback, which delivers
- * synchronously, so "not received yet" really means "not sent yet".
+ * outside a drain a send is immediate.  And what the kernel says back:
+ * a datagram to a closed port comes back as a refusal on the error queue,
+ * and the socket's pending error it leaves does not cost the next send or
+ * receive its datagram.  Over loopback, which delivers synchronously
+ * (ICMP included), so "not received yet" really means "not sent yet".
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -15,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -242,6 +246,97 @@ static void test_send_outside_drain_is_immediate(void **state)
 	assert_int_equal(r->u->stats.tx_batches, 0);
 }
 
+/* A loopback port nobody listens on (bound, read, closed). */
+static struct xg_addr closed_port(void)
+{
+	struct xg_addr a = loopback(0);
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(xg_addr_to_sockaddr(&a, AF_INET, &ss, &len), 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&ss, len), 0);
+	a.port = local_port(fd);
+	close(fd);
+	return a;
+}
+
+static bool error_pending(struct rig *r)
+{
+	struct pollfd p = { .fd = r->u->fd, .events = POLLIN };
+
+	assert_true(poll(&p, 1, 1000) >= 0);
+	return (p.revents & POLLERR) != 0;
+}
+
+struct refusals {
+	unsigned       n;
+	struct xg_addr to;
+};
+
+static void note_refused(void *ctx, const struct xg_addr *to)
+{
+	struct refusals *f = ctx;
+
+	f->n++;
+	f->to = *to;
+}
+
+static void count(void *ctx, const struct xg_addr *from, const uint8_t *buf,
+		  size_t len, uint64_t rx_mono_ns)
+{
+	(void)from;
+	(void)buf;
+	(void)len;
+	(void)rx_mono_ns;
+	((struct rig *)ctx)->seen++;
+}
+
+/* The closed port's refusal is reported with the address we sent to, and
+ * the error it left pending costs neither a receive nor a send. */
+static void test_refusal_reported(void **state)
+{
+	struct rig *r = *state;
+	struct xg_addr gone = closed_port();
+	struct refusals f = { 0 };
+	char buf[32];
+
+	assert_int_equal(xg_udp_send(r->u, &gone, "x", 1), 0);
+	assert_true(error_pending(r));
+	client_send(r, 1);
+	assert_int_equal(xg_udp_drain(r->u, 1, count, r), 1);
+	assert_int_equal(r->seen, 1);
+
+	assert_int_equal(xg_udp_send(r->u, &gone, "y", 1), 0);
+	assert_int_equal(xg_udp_send(r->u, &r->caddr, "hello", 5), 0);
+	assert_int_equal(client_recv(r, buf, sizeof(buf)), 5);
+	assert_int_equal(r->u->stats.tx_errors, 0);
+
+	assert_int_equal(xg_udp_drain_errors(r->u, note_refused, &f), 2);
+	assert_int_equal(f.n, 2);
+	assert_true(xg_addr_equal(&f.to, &gone));
+	assert_int_equal(r->u->stats.rx_refused, 2);
+	assert_false(error_pending(r));
+	assert_int_equal(xg_udp_drain_errors(r->u, note_refused, &f), 0);
+}
+
+/* A batch sent while an error is pending loses nothing either. */
+static void test_refusal_spares_a_batch(void **state)
+{
+	struct rig *r = *state;
+	struct xg_addr gone = closed_port();
+	const unsigned n = 4;
+
+	assert_int_equal(xg_udp_send(r->u, &gone, "x", 1), 0);
+	assert_true(error_pending(r));
+	r->replies_per_packet = 1;
+	client_send(r, n);
+	assert_int_equal(xg_udp_drain(r->u, 1, echo, r), (int)n);
+	expect_replies(r, n, 1, -1);
+	assert_int_equal(r->u->stats.tx_errors, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +345,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_destination_loses_only_itself, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_family_fails_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_outside_drain_is_immediate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusal_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusal_spares_a_batch, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
