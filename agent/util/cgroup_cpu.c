@@ -24,13 +24,19 @@
 static const char *const v1_mounts[] = { "cpu", "cpu,cpuacct", "cpuacct,cpu" };
 static const char *const v2_mounts[] = { "", "unified" };
 
-/* A limit file, NUL-terminated: 0 or -errno; one too long for a limit
- * is not a cgroup's. */
-static int read_limit(const char *path, char *buf, size_t cap)
+/* dir/name, a limit file, NUL-terminated: 0 or -errno; one too long for
+ * a limit is not a cgroup's. */
+static int read_limit(const char *dir, const char *name, char *buf,
+		      size_t cap)
 {
+	char path[PATH_MAX + 32];
 	size_t len;
-	int err = xg_file_read_path(path, buf, cap, &len);
+	int err;
 
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	err = xg_file_read_path(path, buf, cap, &len);
 	return err == -EFBIG ? -EBADMSG : err;
 }
 
@@ -72,17 +78,13 @@ static uint64_t per_second(uint64_t quota, uint64_t period)
 /* v2 cpu.max: "max PERIOD" or "QUOTA PERIOD". */
 static int level_v2(const char *dir, uint64_t *us)
 {
-	char path[PATH_MAX + 16], buf[CG_FILE_MAX];
+	char buf[CG_FILE_MAX];
 	uint64_t quota, period;
 	const char *p;
-	int n;
+	int err = read_limit(dir, "cpu.max", buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "%s/cpu.max", dir);
-	n = read_limit(path, buf, sizeof(buf));
-	if (n == -ENOENT)
-		return 0; /* no cpu controller at this level */
-	if (n < 0)
-		return n;
+	if (err)
+		return err == -ENOENT ? 0 : err; /* no cpu controller here */
 	if (!strncmp(buf, "max", 3) && (buf[3] == ' ' || at_line_end(buf + 3)))
 		return 0;
 	if (parse_num(buf, &quota, &p) || *p != ' ' ||
@@ -96,26 +98,21 @@ static int level_v2(const char *dir, uint64_t *us)
 /* v1 cpu.cfs_quota_us ("-1": none) and cpu.cfs_period_us. */
 static int level_v1(const char *dir, uint64_t *us)
 {
-	char path[PATH_MAX + 24], buf[CG_FILE_MAX];
+	char buf[CG_FILE_MAX];
 	uint64_t quota, period;
 	const char *p;
-	int n;
+	int err = read_limit(dir, "cpu.cfs_quota_us", buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "%s/cpu.cfs_quota_us", dir);
-	n = read_limit(path, buf, sizeof(buf));
-	if (n == -ENOENT)
-		return 0;
-	if (n < 0)
-		return n;
+	if (err)
+		return err == -ENOENT ? 0 : err;
 	if (!strncmp(buf, "-1", 2) && at_line_end(buf + 2))
 		return 0;
 	if (parse_num(buf, &quota, &p) || !at_line_end(p) || quota == 0)
 		return -EBADMSG;
-	snprintf(path, sizeof(path), "%s/cpu.cfs_period_us", dir);
-	n = read_limit(path, buf, sizeof(buf));
-	if (n < 0)
+	err = read_limit(dir, "cpu.cfs_period_us", buf, sizeof(buf));
+	if (err)
 		/* A quota without a period is not a cgroup directory. */
-		return n == -ENOENT ? -EBADMSG : n;
+		return err == -ENOENT ? -EBADMSG : err;
 	if (parse_num(buf, &period, &p) || !at_line_end(p) || period == 0)
 		return -EBADMSG;
 	*us = per_second(quota, period);

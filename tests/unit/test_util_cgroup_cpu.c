@@ -77,6 +77,18 @@ static void dir(const char *base, const char *rel)
 	assert_int_equal(xg_mkdir_p(path, 0755), 0);
 }
 
+/* A v1 level: cpu.cfs_quota_us and cpu.cfs_period_us under base/rel. */
+static void put_v1(const char *base, const char *rel, const char *quota,
+		   const char *period)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/cpu.cfs_quota_us", rel);
+	put(base, path, quota);
+	snprintf(path, sizeof(path), "%s/cpu.cfs_period_us", rel);
+	put(base, path, period);
+}
+
 /* This host's shape: v1 controllers, cpu and cpuacct apart, and a v2
  * tree at unified/ without controllers. */
 static void hybrid(const struct fx *f, const char *cpu_path)
@@ -88,8 +100,7 @@ static void hybrid(const struct fx *f, const char *cpu_path)
 		 cpu_path);
 	put(f->proc, "self/cgroup", text);
 	put(f->sys, "unified/cgroup.controllers", "");
-	put(f->sys, "cpu/cpu.cfs_quota_us", "-1\n");
-	put(f->sys, "cpu/cpu.cfs_period_us", "100000\n");
+	put_v1(f->sys, "cpu", "-1\n", "100000\n");
 	put(f->sys, "cpuacct/cpuacct.usage", "0\n");
 }
 
@@ -104,18 +115,15 @@ static void v1_limit(void **state)
 	struct xg_cgroup_cpu cg;
 
 	hybrid(f, "/bench/agent");
-	put(f->sys, "cpu/bench/cpu.cfs_quota_us", "-1\n");
-	put(f->sys, "cpu/bench/cpu.cfs_period_us", "100000\n");
-	put(f->sys, "cpu/bench/agent/cpu.cfs_quota_us", "1000\n");
-	put(f->sys, "cpu/bench/agent/cpu.cfs_period_us", "1000000\n");
+	put_v1(f->sys, "cpu/bench", "-1\n", "100000\n");
+	put_v1(f->sys, "cpu/bench/agent", "1000\n", "1000000\n");
 	assert_int_equal(readf(f, &cg), 0);
 	assert_int_equal(cg.version, 1);
 	assert_int_equal(cg.limit_us, 1000);
 	assert_int_equal(cg.levels, 3);
 
 	/* Half a CPU, and two CPUs: the unit is CPU time per second. */
-	put(f->sys, "cpu/bench/agent/cpu.cfs_quota_us", "50000\n");
-	put(f->sys, "cpu/bench/agent/cpu.cfs_period_us", "100000\n");
+	put_v1(f->sys, "cpu/bench/agent", "50000\n", "100000\n");
 	assert_int_equal(readf(f, &cg), 0);
 	assert_int_equal(cg.limit_us, 500000);
 	put(f->sys, "cpu/bench/agent/cpu.cfs_quota_us", "200000");
@@ -130,8 +138,7 @@ static void v1_combined_mount(void **state)
 	struct xg_cgroup_cpu cg;
 
 	put(f->proc, "self/cgroup", "4:cpu,cpuacct:/svc\n3:cpuset:/\n");
-	put(f->sys, "cpu,cpuacct/svc/cpu.cfs_quota_us", "2500\n");
-	put(f->sys, "cpu,cpuacct/svc/cpu.cfs_period_us", "250000\n");
+	put_v1(f->sys, "cpu,cpuacct/svc", "2500\n", "250000\n");
 	assert_int_equal(readf(f, &cg), 0);
 	assert_int_equal(cg.version, 1);
 	assert_int_equal(cg.limit_us, 10000);
@@ -169,10 +176,8 @@ static void parent_tighter(void **state)
 	assert_int_equal(cg.limit_us, 2000);
 
 	hybrid(f, "/p/q");
-	put(f->sys, "cpu/p/cpu.cfs_quota_us", "1000\n");
-	put(f->sys, "cpu/p/cpu.cfs_period_us", "1000000\n");
-	put(f->sys, "cpu/p/q/cpu.cfs_quota_us", "100000\n");
-	put(f->sys, "cpu/p/q/cpu.cfs_period_us", "100000\n");
+	put_v1(f->sys, "cpu/p", "1000\n", "1000000\n");
+	put_v1(f->sys, "cpu/p/q", "100000\n", "100000\n");
 	assert_int_equal(readf(f, &cg), 0);
 	assert_int_equal(cg.version, 1);
 	assert_int_equal(cg.limit_us, 1000);
@@ -264,8 +269,7 @@ static void malformed(void **state)
 		if (readf(f, &cg) != -EBADMSG)
 			fail_msg("cfs_quota_us '%s' was accepted", bad_quota[i]);
 	}
-	put(f->sys, "cpu/y/cpu.cfs_quota_us", "1000\n");
-	put(f->sys, "cpu/y/cpu.cfs_period_us", "zero\n");
+	put_v1(f->sys, "cpu/y", "1000\n", "zero\n");
 	assert_int_equal(readf(f, &cg), -EBADMSG);
 
 	/* /proc/self/cgroup itself. */
