@@ -168,12 +168,19 @@ void xg_core_free(struct xg_core *c)
 
 /* --- timers ------------------------------------------------------------- */
 
+/* A member that says it is starved (XG_UF_STARVED) sheds push/pulls, its
+ * own and ours: choosing it would waste the round and spend CPU it lacks
+ * on a refused connection.  It is passed over while anyone else is alive
+ * (*with_starved false), and chosen only when every candidate is starved,
+ * so that a cluster whose members all are still repairs itself. */
 static bool pushpull_peer(const struct xg_core *c, const struct xg_member *m,
 			  const void *arg)
 {
+	const bool *with_starved = arg;
+
 	(void)c;
-	(void)arg;
-	return !m->info.is_self && m->info.state == XG_ALIVE;
+	return !m->info.is_self && m->info.state == XG_ALIVE &&
+	       (*with_starved || !(m->info.flags & XG_UF_STARVED));
 }
 
 static bool pushpull_enabled(const struct xg_core *c)
@@ -183,11 +190,14 @@ static bool pushpull_enabled(const struct xg_core *c)
 
 static void pushpull_tick(struct xg_core *c, uint64_t now_ns)
 {
+	static const bool no = false, yes = true;
+
 	if (!pushpull_enabled(c) || now_ns < c->next_pushpull_ns)
 		return;
 	c->next_pushpull_ns = next_slot(c->next_pushpull_ns,
 					c->cfg.pushpull_interval_ns, now_ns);
-	if (xg_pick_random(c, 1, pushpull_peer, NULL))
+	if (xg_pick_random(c, 1, pushpull_peer, &no) ||
+	    xg_pick_random(c, 1, pushpull_peer, &yes))
 		c->io.want_pushpull(c->io.ctx, &c->scratch[0]->info.addr);
 }
 

@@ -147,6 +147,8 @@ void xg_agent_get_info(struct xg_agent *a, struct xg_agent_info *out)
 	out->tls_refused = a->pp.stats.tls_refused;
 	out->name_mismatch = a->pp.stats.name_mismatch;
 	out->pushpull_shed = a->pp_shed + a->pp.stats.shed;
+	out->cpu_limit_us = a->cpu_limit_us;
+	out->cpu_limited = a->cpu_limited;
 	out->keys = a->keyring.n;
 	out->primary_key_id = a->keyring.n ? xg_keyring_primary(&a->keyring)->id : 0;
 	out->tls = a->tls != NULL;
@@ -507,6 +509,9 @@ static int setup(struct xg_agent *a)
 	if (err)
 		return err;
 	log_start(a);
+	/* Before the first contact: a member that joins CPU-limited says so
+	 * in the state it joins with. */
+	xg_agent_cpu_limit_check(a, xg_now_mono_ns(), true);
 	return start_join(a);
 }
 

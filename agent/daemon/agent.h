@@ -95,6 +95,10 @@ struct xg_agent_info {
 	uint64_t    name_mismatch; /* certificate not for the claimed node */
 	uint64_t    pushpull_shed; /* exchanges not started or refused while
 				    * the agent was starved of CPU */
+	uint64_t    cpu_limit_us;  /* the cgroup's CPU limit, microseconds of
+				    * CPU per second; 0: none found */
+	bool        cpu_limited;   /* below --starved-cpu-limit: shedding and
+				    * flagged starved while it lasts */
 	unsigned    keys;          /* keyring size */
 	unsigned    primary_key_id;
 	bool        tls;           /* streams are TLS (not --insecure-dev) */

@@ -104,6 +104,13 @@ struct xg_agent {
 	uint64_t            trimmed_after; /* push/pulls done at the last trim */
 	uint64_t            shed_until_ns; /* push/pull shed until (starved) */
 	bool                starved;    /* XG_UF_STARVED set in our own state */
+	bool                late_starved; /* the late timers ask for it */
+	bool                cpu_limited;  /* cgroup limit < --starved-cpu-limit */
+	uint64_t            cpu_limit_us; /* that limit, CPU us/s; 0: none */
+	uint64_t            cpu_check_ns; /* when to read it again */
+	int                 cpu_limit_err; /* the last read's, logged once */
+/* The cgroup is read this often: a handful of system calls. */
+#define XG_CPU_CHECK_NS (5ULL * 1000000000)
 	uint64_t            armed_due_ns;  /* max(timer deadline, when armed) */
 	uint64_t            armed_at_ns;   /* when the timer was armed */
 	uint64_t            armed_cpu_ns;  /* our CPU time then */
@@ -144,6 +151,14 @@ void xg_agent_after_wakeup(struct xg_agent *a);
  * but the probes, which the core signs and the XDP program reads). */
 int  xg_agent_send_sealed(struct xg_agent *a, const struct xg_addr *to,
 			  const void *buf, size_t len);
+/* agent_starve.c: starved of CPU.  note_lateness() after each timer
+ * wakeup; cpu_limit_check() reads the cgroup's CPU limit when due (or at
+ * once: force) and sets the flag and shedding while it is below
+ * --starved-cpu-limit; its deadline (UINT64_MAX when turned off). */
+void     xg_agent_note_lateness(struct xg_agent *a, uint64_t now);
+void     xg_agent_cpu_limit_check(struct xg_agent *a, uint64_t now,
+				  bool force);
+uint64_t xg_agent_cpu_limit_deadline(const struct xg_agent *a);
 /* agent_msg.c: a message for this node's application (subscribers,
  * event handlers), whichever way it came. */
 void xg_agent_msg_deliver(struct xg_agent *a, const struct xg_msg *msg,

@@ -92,8 +92,8 @@ static void io_want_pushpull(void *ctx, const struct xg_addr *to)
 
 	if (a->leaving)
 		return;
-	/* Anti-entropy can wait; a starved agent's CPU cannot (see
-	 * note_lateness). */
+	/* Anti-entropy can wait; a starved agent's CPU cannot
+	 * (agent_starve.c). */
 	if (a->pp.shed) {
 		a->pp_shed++;
 		return;
@@ -177,60 +177,6 @@ void xg_agent_udp_event(struct xg_watch *w, uint32_t events)
 	drain_udp(a, XG_UDP_BATCHES_PER_WAKEUP);
 }
 
-/* Tell the members whether this node is starved (XG_UF_STARVED), so that
- * they suspect it with the longest suspicion timeout (docs/OPERATIONS.md). */
-static void set_starved(struct xg_agent *a, bool starved, uint64_t now)
-{
-	int err = xg_core_set_starved(a->core, starved, now);
-
-	if (err && err != -ESHUTDOWN) {
-		xg_warn("cannot %s the starved flag: %s",
-			starved ? "set" : "clear", strerror(-err));
-		return;
-	}
-	a->starved = starved;
-	if (!err)
-		xg_info(starved ? "starved of CPU: asking members for the "
-			"longest suspicion timeout" :
-			"running on time again: starved flag cleared");
-}
-
-/* A timer that fires long after its deadline, while the agent used little
- * CPU since it was armed, means the agent did not get the CPU (a cgroup
- * quota, an overloaded host, SIGSTOP).  For a while after that the agent
- * sheds the one expensive thing it can put off: TLS push/pull exchanges,
- * its own and other members' (a full handshake costs about half a
- * millisecond of CPU on each side).  Probes, gossip and refutations go on:
- * they are what keeps it a member.  Anti-entropy resumes once the agent
- * has run on time for XG_SHED_HOLD_NS.  An agent that was late because it
- * was busy (hashing and moving a 16 MiB message, say) is not starved:
- * shedding would only turn away unicasts and fetches.
- *
- * A second late timer within that time is starvation that goes on, not a
- * hiccup (a host busy starting thirty agents): then the members are told
- * too, until the agent has run on time for XG_SHED_HOLD_NS. */
-static void note_lateness(struct xg_agent *a, uint64_t now)
-{
-	uint64_t wall = now > a->armed_at_ns ? now - a->armed_at_ns : 0;
-	uint64_t cpu = xg_cpu_now_ns() - a->armed_cpu_ns;
-	bool late = a->armed_ns != UINT64_MAX && now > a->armed_due_ns &&
-		    now - a->armed_due_ns > XG_SHED_LATE_NS &&
-		    cpu < wall / XG_SHED_BUSY_DIV;
-	bool again = late && now < a->shed_until_ns;
-
-	if (late) {
-		xg_debug("agent ran %" PRIu64 " ms late%s",
-			 (now - a->armed_due_ns) / 1000000,
-			 a->pp.shed ? "" : ": shedding push/pull");
-		a->shed_until_ns = now + XG_SHED_HOLD_NS;
-	}
-	a->pp.shed = now < a->shed_until_ns;
-	if (again && !a->starved)
-		set_starved(a, true, now);
-	else if (!a->pp.shed && a->starved)
-		set_starved(a, false, now);
-}
-
 void xg_agent_timer_event(struct xg_watch *w, uint32_t events)
 {
 	struct xg_agent *a = AGENT_OF(w, timer_w);
@@ -241,7 +187,9 @@ void xg_agent_timer_event(struct xg_watch *w, uint32_t events)
 	if (read(a->timer_w.fd, &expirations, sizeof(expirations)) < 0 &&
 	    errno != EAGAIN)
 		xg_warn("timerfd read failed: %s", strerror(errno));
-	note_lateness(a, xg_now_mono_ns());
+	now = xg_now_mono_ns();
+	xg_agent_note_lateness(a, now);
+	xg_agent_cpu_limit_check(a, now, false);
 	a->armed_ns = UINT64_MAX; /* a one-shot timer that fired is disarmed */
 	/* Replies already in the socket count before anything times out. */
 	drain_udp(a, XG_UDP_BATCHES_BEFORE_TICK);
@@ -458,6 +406,7 @@ void xg_agent_after_wakeup(struct xg_agent *a)
 	next = min_u64(next, xg_pp_next_deadline(&a->pp));
 	next = min_u64(next, xg_agent_msg_next_deadline(a));
 	next = min_u64(next, xg_agent_xfer_next_deadline(a));
+	next = min_u64(next, xg_agent_cpu_limit_deadline(a));
 	for (j = a->joins; j; j = j->next)
 		next = min_u64(next, xg_join_next_deadline(j));
 	if (a->leaving)

@@ -31,6 +31,12 @@
  * this many times the configured one (daemon/liveness.h). */
 #define XG_XDP_LIVENESS_MAX_MULT 4
 
+/* --starved-cpu-limit by default: CPU time per second.  A push/pull (2-4
+ * ms of CPU with TLS) paid out of less puts the cgroup so far in debt that
+ * CFS holds the agent longer than a probe timeout; at 10 ms/s or more the
+ * hold is under ~0.4 s (docs/OPERATIONS.md, "CPU-limited"). */
+#define XG_STARVED_CPU_LIMIT_DEFAULT_NS (10ULL * 1000000)
+
 /* Which protocol timings were given on the command line; the others keep
  * the core's defaults (xg_core_config_defaults). */
 enum {
@@ -84,6 +90,7 @@ struct xg_agent_config {
 	const char       *xdp_instance;  /* NULL: derived from the node name */
 	uint64_t          xdp_liveness_ns;
 	uint64_t          xdp_liveness_max_ns; /* 0: XG_XDP_LIVENESS_MAX_MULT x */
+	uint64_t          starved_cpu_limit_ns; /* CPU per second; 0: off */
 	struct xg_evh_spec *evh;         /* --event-handler, in order; owned */
 	size_t            n_evh;
 	bool              embedded;      /* in an application: no signals */

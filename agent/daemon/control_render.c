@@ -168,6 +168,10 @@ static void put_member(json_object *o, const struct xg_member_info *m,
 		   err);
 	xg_ctl_put(o, "tags", xg_ctl_tags_json(m->meta, m->meta_len, &invalid),
 		   err);
+	/* The member said it is starved of CPU (docs/OPERATIONS.md): it is
+	 * suspected with the longest timeout, and not asked for push/pull. */
+	xg_ctl_put(o, "starved",
+		   json_object_new_boolean(!!(m->flags & XG_UF_STARVED)), err);
 	/* Metadata written by something other than the tags encoder is shown
 	 * as it is rather than silently hidden behind an empty tag set. */
 	if (invalid)
@@ -282,6 +286,10 @@ static json_object *info_agent(const struct xg_agent_info *ai)
 			xg_ctl_format_time(ai->started_real_ns, started)), &err);
 	xg_ctl_put(o, "uptime_s",
 		   json_object_new_uint64(ai->uptime_ns / 1000000000ULL), &err);
+	xg_ctl_put(o, "cpu_limit_us", json_object_new_uint64(ai->cpu_limit_us),
+		   &err);
+	xg_ctl_put(o, "cpu_limited", json_object_new_boolean(ai->cpu_limited),
+		   &err);
 	xg_ctl_put(o, "tls", json_object_new_boolean(ai->tls), &err);
 	xg_ctl_put(o, "keys", json_object_new_int((int)ai->keys), &err);
 	xg_ctl_put(o, "primary_key_id",

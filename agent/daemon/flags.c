@@ -27,6 +27,7 @@ void xg_agent_config_init(struct xg_agent_config *cfg)
 	cfg->leave_timeout_ns = XG_DEFAULT_LEAVE_TIMEOUT_NS;
 	cfg->xdp_mode = XG_XDP_AUTO;
 	cfg->xdp_liveness_ns = XG_XDP_LIVENESS_DEFAULT_NS;
+	cfg->starved_cpu_limit_ns = XG_STARVED_CPU_LIMIT_DEFAULT_NS;
 }
 
 void xg_agent_config_free(struct xg_agent_config *cfg)
@@ -205,6 +206,16 @@ void xg_flags_usage(FILE *out)
 "                             stretched by the longest such wait, up to D\n"
 "                             (default 4 x the window; = the window: never)\n"
 "\n"
+"CPU STARVATION\n"
+"    An agent the host does not let run (its timers over 500ms late while it\n"
+"    used little CPU, or a cgroup CPU limit below the one given here) sheds\n"
+"    push/pull exchanges and asks the members to suspect it with the longest\n"
+"    suspicion timeout (so its real death is also noticed later).\n"
+"    --starved-cpu-limit D    CPU time per second below which this agent's\n"
+"                             cgroup limit (cpu.max, cpu.cfs_quota_us; read\n"
+"                             at start and every 5s) makes it starved for as\n"
+"                             long as the limit stays (default 10ms; 0: never)\n"
+"\n"
 "USER MESSAGES\n"
 "    Broadcasts reach every live member exactly once (docs/MESSAGING.md).\n"
 "    --msg-fanout N           members each message is pushed to by each\n"
@@ -265,7 +276,7 @@ enum {
 	OPT_INSECURE_DEV, OPT_TLS_CA, OPT_TLS_CERT, OPT_TLS_KEY,
 	OPT_MSG_FANOUT, OPT_MSG_CACHE, OPT_MSG_CACHE_TTL, OPT_MSG_MAX_SIZE,
 	OPT_LARGE_STORE,
-	OPT_EVENT_HANDLER,
+	OPT_EVENT_HANDLER, OPT_STARVED_CPU,
 };
 
 static const struct option long_opts[] = {
@@ -306,6 +317,7 @@ static const struct option long_opts[] = {
 	{ "max-message-size",    required_argument, NULL, OPT_MSG_MAX_SIZE },
 	{ "large-store",         required_argument, NULL, OPT_LARGE_STORE },
 	{ "event-handler",       required_argument, NULL, OPT_EVENT_HANDLER },
+	{ "starved-cpu-limit",   required_argument, NULL, OPT_STARVED_CPU },
 	{ "help",                no_argument,       NULL, 'h' },
 	{ "version",             no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -438,6 +450,9 @@ static enum xg_flags_result set_duration(int c, const char *arg,
 	case OPT_LIVENESS_MAX:
 		cfg->xdp_liveness_max_ns = ns;
 		break;
+	case OPT_STARVED_CPU:
+		cfg->starved_cpu_limit_ns = ns;
+		return XG_FLAGS_RUN; /* 0: the cgroup is not read */
 	}
 	if (ns == 0)
 		return bad(err, "--%s: must be greater than zero", opt_name(c));
@@ -696,6 +711,7 @@ static enum xg_flags_result one_opt(int c, const char *arg,
 	case OPT_LIVENESS:
 	case OPT_LIVENESS_MAX:
 	case OPT_MSG_CACHE_TTL:
+	case OPT_STARVED_CPU:
 		return set_duration(c, arg, cfg, err);
 	case OPT_INDIRECT:
 	case OPT_GOSSIP_NODES:

@@ -70,7 +70,8 @@ def main(argv):
         die("no member %s" % argv[2])
     if cmd == "field":
         v = m.get(argv[3])
-        print(json.dumps(v) if isinstance(v, (dict, list)) else v)
+        # JSON spelling for booleans too ("true", not Python's "True").
+        print(json.dumps(v) if isinstance(v, (dict, list, bool)) else v)
     elif cmd == "tag":
         print(tags_of(m).get(argv[3], ""))
     else:

@@ -120,7 +120,13 @@ static void test_member_exact(void **state)
 		"{\"name\":\"node-a\",\"id\":\"00ab00000000cd01\","
 		"\"addr\":\"198.18.0.3:7946\",\"status\":\"suspect\","
 		"\"incarnation\":7,\"tags\":{\"role\":\"db\",\"zone\":\"eu-1\"},"
-		"\"since_ms\":1229,\"self\":true}");
+		"\"starved\":false,\"since_ms\":1229,\"self\":true}");
+	json_object_put(o);
+
+	/* Its XG_UF_STARVED flag. */
+	m.flags = XG_UF_STARVED;
+	o = xg_ctl_member_json(&m, 0);
+	assert_true(field_bool(o, "starved"));
 	json_object_put(o);
 
 	/* A state change in the future (clock readings race) is 0 ms ago. */
@@ -234,6 +240,7 @@ static void test_info(void **state)
 		.udp_rx_packets = 11, .pushpull_failed = 66,
 		.rx_unsealed = 5, .tls_refused = 4, .tls = true, .keys = 2,
 		.pushpull_shed = 3,
+		.cpu_limit_us = 1000, .cpu_limited = true,
 		.primary_key_id = 77,
 	};
 	struct xg_ctl_info_src src = {
@@ -282,6 +289,8 @@ static void test_info(void **state)
 	assert_int_equal(field_int(stats, "rx_unsealed"), 5);
 	assert_int_equal(field_int(stats, "tls_refused"), 4);
 	assert_true(field_bool(agent, "tls"));
+	assert_int_equal(field_int(agent, "cpu_limit_us"), 1000);
+	assert_true(field_bool(agent, "cpu_limited"));
 	assert_int_equal(field_int(agent, "keys"), 2);
 	assert_int_equal(field_int(agent, "primary_key_id"), 77);
 	assert_int_equal(field_int(stats, "pings_sent"), 1);

@@ -739,6 +739,43 @@ static void helper_nacks_refusal_at_once(void **state)
 	oc_stop(&o);
 }
 
+/* Push/pull passes over a member that says it is starved (it would shed
+ * the exchange) while anyone else is alive; with nobody else left it
+ * still picks it: anti-entropy is not given up. */
+static void pushpull_avoids_starved(void **state)
+{
+	struct onecore o;
+	struct xg_update_msg u;
+	uint64_t now = SECOND, end;
+	unsigned seen = 0;
+
+	(void)state;
+	start_with(&o, 3600 * SECOND);
+	oc_update(&u, XG_ALIVE, 50, 1, 50);
+	u.flags = XG_UF_STARVED;
+	assert_int_equal(oc_gossip(&o, &u, 1, now), 0);
+	add_peer(&o, 51, now);
+	end = now + 10 * o.cfg.pushpull_interval_ns;
+	while (now < end) {
+		xg_core_tick(o.core, now += 100 * MS);
+		if (o.pushpull_wants == seen)
+			continue;
+		seen = o.pushpull_wants;
+		assert_int_equal(o.pushpull_to.ip[3], 51);
+	}
+	assert_true(seen >= 9);
+
+	/* 51 is gone: the starved member is the only one to ask. */
+	oc_update(&u, XG_DEAD, 51, 0, 200);
+	assert_int_equal(oc_gossip(&o, &u, 1, now), 0);
+	end = now + 2 * o.cfg.pushpull_interval_ns;
+	while (now < end)
+		xg_core_tick(o.core, now += 100 * MS);
+	assert_true(o.pushpull_wants > seen);
+	assert_int_equal(o.pushpull_to.ip[3], 50);
+	oc_stop(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -763,6 +800,7 @@ int main(void)
 		cmocka_unit_test(refused_twice_fails_at_once),
 		cmocka_unit_test(one_refusal_is_not_enough),
 		cmocka_unit_test(helper_nacks_refusal_at_once),
+		cmocka_unit_test(pushpull_avoids_starved),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

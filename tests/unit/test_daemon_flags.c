@@ -105,6 +105,7 @@ static void test_defaults(void **state)
 	assert_int_equal(r.cfg.xdp_mode, XG_XDP_AUTO);
 	assert_null(r.cfg.xdp_instance);
 	assert_int_equal(r.cfg.xdp_liveness_ns, 2000 * MS);
+	assert_int_equal(r.cfg.starved_cpu_limit_ns, 10 * MS);
 	done(&r);
 }
 
@@ -188,7 +189,7 @@ static void test_help_and_version(void **state)
 		"--probe-timeout", "--indirect-checks", "--gossip-interval",
 		"--gossip-nodes", "--suspicion-mult", "--retransmit-mult",
 		"--pushpull-interval", "--reclaim", "--leave-timeout", "--xdp",
-		"--xdp-instance", "--liveness-window",
+		"--xdp-instance", "--liveness-window", "--starved-cpu-limit",
 		"--version", "--help", "SIGTERM", "EXIT STATUS",
 	};
 	struct run r;
@@ -313,6 +314,31 @@ static void test_lifeguard_flags(void **state)
 		   "to 64", "--suspicion-max-mult", "0", NULL);
 }
 
+/* --starved-cpu-limit is CPU time per second; 0 turns the cgroup check
+ * off. */
+static void test_starved_cpu_limit(void **state)
+{
+	struct run r;
+
+	(void)state;
+	parse(&r, "--starved-cpu-limit", "25ms", NULL);
+	assert_int_equal(r.res, XG_FLAGS_RUN);
+	assert_int_equal(r.cfg.starved_cpu_limit_ns, 25 * MS);
+	done(&r);
+	parse(&r, "--starved-cpu-limit=500us", NULL);
+	assert_int_equal(r.res, XG_FLAGS_RUN);
+	assert_int_equal(r.cfg.starved_cpu_limit_ns, 500000);
+	done(&r);
+	parse(&r, "--starved-cpu-limit", "0", NULL);
+	assert_int_equal(r.res, XG_FLAGS_RUN);
+	assert_int_equal(r.cfg.starved_cpu_limit_ns, 0);
+	done(&r);
+	expect_bad("--starved-cpu-limit: invalid duration '10%'",
+		   "--starved-cpu-limit", "10%", NULL);
+	expect_bad("--starved-cpu-limit: needs a value", "--starved-cpu-limit",
+		   NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_tags_too_big),
 		cmocka_unit_test(test_name_check),
 		cmocka_unit_test(test_lifeguard_flags),
+		cmocka_unit_test(test_starved_cpu_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
