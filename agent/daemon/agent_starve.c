@@ -119,7 +119,7 @@ void xg_agent_cpu_limit_check(struct xg_agent *a, uint64_t now, bool force)
 	if (!threshold || (!force && now < a->cpu_check_ns))
 		return;
 	a->cpu_check_ns = now + XG_CPU_CHECK_NS;
-	err = xg_cgroup_cpu_read(NULL, NULL, &cg);
+	err = xg_cgroup_cpu_read(NULL, a->cfg->cgroup_root, &cg);
 	note_read_error(a, err);
 	if (err)
 		cg.limit_us = 0;

@@ -91,6 +91,7 @@ struct xg_agent_config {
 	uint64_t          xdp_liveness_ns;
 	uint64_t          xdp_liveness_max_ns; /* 0: XG_XDP_LIVENESS_MAX_MULT x */
 	uint64_t          starved_cpu_limit_ns; /* CPU per second; 0: off */
+	const char       *cgroup_root;   /* NULL: XG_CG_SYS_ROOT */
 	struct xg_evh_spec *evh;         /* --event-handler, in order; owned */
 	size_t            n_evh;
 	bool              embedded;      /* in an application: no signals */

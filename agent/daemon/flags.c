@@ -215,6 +215,10 @@ void xg_flags_usage(FILE *out)
 "                             cgroup limit (cpu.max, cpu.cfs_quota_us; read\n"
 "                             at start and every 5s) makes it starved for as\n"
 "                             long as the limit stays (default 10ms; 0: never)\n"
+"    --cgroup-root DIR        where the cgroup hierarchies are mounted, as this\n"
+"                             agent sees them (default /sys/fs/cgroup; under\n"
+"                             `ip netns exec` that /sys has none: give the\n"
+"                             host's, e.g. /proc/PID/root/sys/fs/cgroup)\n"
 "\n"
 "USER MESSAGES\n"
 "    Broadcasts reach every live member exactly once (docs/MESSAGING.md).\n"
@@ -276,7 +280,7 @@ enum {
 	OPT_INSECURE_DEV, OPT_TLS_CA, OPT_TLS_CERT, OPT_TLS_KEY,
 	OPT_MSG_FANOUT, OPT_MSG_CACHE, OPT_MSG_CACHE_TTL, OPT_MSG_MAX_SIZE,
 	OPT_LARGE_STORE,
-	OPT_EVENT_HANDLER, OPT_STARVED_CPU,
+	OPT_EVENT_HANDLER, OPT_STARVED_CPU, OPT_CGROUP_ROOT,
 };
 
 static const struct option long_opts[] = {
@@ -318,6 +322,7 @@ static const struct option long_opts[] = {
 	{ "large-store",         required_argument, NULL, OPT_LARGE_STORE },
 	{ "event-handler",       required_argument, NULL, OPT_EVENT_HANDLER },
 	{ "starved-cpu-limit",   required_argument, NULL, OPT_STARVED_CPU },
+	{ "cgroup-root",         required_argument, NULL, OPT_CGROUP_ROOT },
 	{ "help",                no_argument,       NULL, 'h' },
 	{ "version",             no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -660,6 +665,9 @@ static enum xg_flags_result set_string(int c, const char *arg,
 		break;
 	case OPT_CONTROL:
 		cfg->control_path = arg;
+		break;
+	case OPT_CGROUP_ROOT:
+		cfg->cgroup_root = arg;
 		break;
 	case OPT_LOG_LEVEL:
 		if (xg_log_level_parse(arg, &cfg->log_level))

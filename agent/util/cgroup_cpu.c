@@ -223,13 +223,28 @@ static int locate(const char *cg_root, const char *const *mounts, size_t nm,
 	return -ENOENT;
 }
 
+/* The directory of our cgroup in the v1 CPU hierarchy under cg_root, or
+ * failing that in v2's; the length of the mount's path, or -errno. */
+static int find_hierarchy(const char *cg_root, const char *v1,
+			  const char *v2, char *dir, size_t cap, bool *use_v2)
+{
+	int base = -ENOENT;
+
+	if (v1[0])
+		base = locate(cg_root, v1_mounts, 3, false, v1, dir, cap);
+	*use_v2 = base == -ENOENT;
+	if (*use_v2 && v2[0])
+		base = locate(cg_root, v2_mounts, 2, true, v2, dir, cap);
+	return base;
+}
+
 int xg_cgroup_cpu_read(const char *proc_root, const char *cg_root,
 		       struct xg_cgroup_cpu *out)
 {
 	char v1[PATH_MAX], v2[PATH_MAX], dir[PATH_MAX];
 	bool use_v2;
 	size_t len;
-	int base = -ENOENT, err;
+	int base, err;
 	unsigned depth;
 
 	memset(out, 0, sizeof(*out));
@@ -237,13 +252,8 @@ int xg_cgroup_cpu_read(const char *proc_root, const char *cg_root,
 			  sizeof(v1));
 	if (err)
 		return err;
-	if (!cg_root)
-		cg_root = XG_CG_SYS_ROOT;
-	if (v1[0])
-		base = locate(cg_root, v1_mounts, 3, false, v1, dir, sizeof(dir));
-	use_v2 = base == -ENOENT;
-	if (use_v2 && v2[0])
-		base = locate(cg_root, v2_mounts, 2, true, v2, dir, sizeof(dir));
+	base = find_hierarchy(cg_root ? cg_root : XG_CG_SYS_ROOT, v1, v2, dir,
+			      sizeof(dir), &use_v2);
 	if (base < 0)
 		return base;
 	out->version = use_v2 ? 2 : 1;

@@ -342,6 +342,11 @@ xg_dump_logs() {
 # flags include --join (or the harness's own --no-join), every node but 1
 # joins node 1.  Extra flags come
 # last, so they can override the harness's timing flags.
+# `ip netns exec` gives the agent a /sys without cgroup mounts; this
+# shell's view of the file system has them (the agent reads its CPU limit
+# there: --starved-cpu-limit).
+XG_CGROUP_ROOT=/proc/$$/root/sys/fs/cgroup
+
 xg_start_node() {
 	local i=$1; shift
 	local d join=() extra=() f
@@ -382,6 +387,7 @@ xg_start_node() {
 		--pushpull-interval "$XG_PUSHPULL_INTERVAL"
 		--leave-timeout "$XG_LEAVE_TIMEOUT"
 		--xdp off
+		--cgroup-root "$XG_CGROUP_ROOT"
 		"${join[@]}" "${extra[@]}")
 	local log pidf
 	log=$(xg_log "$i")
