@@ -269,7 +269,16 @@ above):
   suspicion timeout, 4 × max(1, log₁₀ n) × 1 s (4.8 s at 16 nodes, 6.0 s at
   32) when other nodes confirm the suspicion. The rest of the detection time
   is how long until some node's probe of the dead one, and its indirect
-  probes, fail.
+  probes, fail. There xgossipd uses what the dead node's host says: its
+  kernel answers a PING to the closed port with ICMP port unreachable, which
+  xgossipd asks for (IP_RECVERR) and memberlist ignores. A refused PING goes
+  to the indirect phase at once; when a helper's PING is refused too (it
+  sends a NACK flagged REFUSED at once), the probe fails there and then,
+  instead of a full probe interval (1 s) after it began, for the first
+  suspicion and for every confirmation (docs/PROTOCOL.md §10, "Refused
+  probes"). A whole host that goes down sends no ICMP; then detection is
+  as before: the hung-agent phase (a stopped agent's socket stays open, so
+  nothing is refused) shows that path.
 - With XDP the kernel answers PINGs for an agent whose heartbeat is younger
   than the liveness window (2 s), so SIGSTOP bursts of 1–2 s are invisible to
   the others; a 3 s burst leaves about 1 s in which probes of the stopped node
@@ -307,7 +316,14 @@ above):
   (a store into the mapped map), so a starved agent is answered for again the
   moment it runs. And an agent whose timers fire more than 500 ms late sheds
   push/pull for 30 s, its own and other members' (a TLS handshake costs
-  about half a millisecond on each side; agent/daemon/agent_io.c).
+  about half a millisecond on each side; agent/daemon/agent_starve.c).
+  The throttle can act before any timer is late (the first push/pull puts
+  the cgroup seconds in debt), so each agent also reads its own cgroup's
+  CPU limit, at start and every 5 s: below \`--starved-cpu-limit\` (10 ms
+  a second) it sheds push/pull and sets the STARVED flag at once, before
+  the first long hold (docs/OPERATIONS.md, "A CPU-limited agent"). The
+  harness passes \`--cgroup-root\`, since \`ip netns exec\` leaves the
+  agents a /sys without cgroup mounts.
 - VmRSS counts file pages mapped into each xgossipd, most of them shared with
   every other process (libc, BoringSSL); Serf is one static Go binary. xgossipd
   links libbpf, libxdp, libelf, zlib and json-c statically and, after start-up
