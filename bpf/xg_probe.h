@@ -49,18 +49,36 @@ static __always_inline int xg_probe_auth(const struct xg_probe *p,
  * relayed ACKs, XG_F_SUSPECTED only means something on a PING), and it is
  * always signed with the primary key, the one every member is sure to
  * know once a rotation has started. */
-static __always_inline void xg_probe_make_ack(struct xg_probe *p,
-					      const struct xg_bpf_keys *k)
+static __always_inline void xg_probe_make_reply(struct xg_probe *p,
+						const struct xg_bpf_keys *k,
+						__u8 type, __u8 flags)
 {
 	__be64 prober = p->sender_id;
 
-	p->hdr.type = XG_T_ACK;
-	p->hdr.flags = 0;
+	p->hdr.type = type;
+	p->hdr.flags = flags;
 	p->hdr.key_id = k->primary_id;
 	p->reserved = 0;
 	p->sender_id = p->target_id;
 	p->target_id = prober;
 	xg_mac_store(p->mac, xg_probe_mac(k->primary, p));
+}
+
+static __always_inline void xg_probe_make_ack(struct xg_probe *p,
+					      const struct xg_bpf_keys *k)
+{
+	xg_probe_make_reply(p, k, XG_T_ACK, 0);
+}
+
+/* The agent is hung: its heartbeat is older than the liveness window.  A
+ * NACK from the target itself, flagged XG_F_REFUSED, says so with the
+ * same authority as an ACK (signed, seq and ts echoed), and the prober
+ * treats it like a PING its host refused (docs/PROTOCOL.md §10) instead
+ * of waiting out its probe for an answer the agent cannot give. */
+static __always_inline void xg_probe_make_hung_nack(struct xg_probe *p,
+						    const struct xg_bpf_keys *k)
+{
+	xg_probe_make_reply(p, k, XG_T_NACK, XG_F_REFUSED);
 }
 
 #endif /* XGOSSIP_BPF_PROBE_H */

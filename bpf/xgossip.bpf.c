@@ -146,19 +146,29 @@ static __always_inline int xg_agent_socket_alive(struct xdp_md *ctx,
 }
 
 /* Liveness (b): the agent wrote a heartbeat within the window.  A value in
- * the future cannot come from a working agent on the same clock, so it
- * counts as stale: when in doubt, let userspace answer (or not). */
-static __always_inline int xg_agent_heartbeat_fresh(const struct xg_bpf_config *cfg)
+ * the future cannot come from a working agent on the same clock, and 0 is
+ * an agent that has not beaten yet (or a loader that reset it): both are
+ * unknown, and when in doubt userspace answers (or not).  Only a real
+ * heartbeat that has grown old says the agent is hung. */
+enum xg_beat {
+	XG_BEAT_FRESH,
+	XG_BEAT_STALE,
+	XG_BEAT_UNKNOWN,
+};
+
+static __always_inline int xg_agent_heartbeat(const struct xg_bpf_config *cfg)
 {
 	__u32 zero = 0;
 	__u64 *hb = bpf_map_lookup_elem(&xg_heartbeat, &zero);
 	__u64 beat, now;
 
 	if (!hb)
-		return 0;
+		return XG_BEAT_UNKNOWN;
 	beat = *(volatile __u64 *)hb;
 	now = bpf_ktime_get_ns();
-	return beat != 0 && beat <= now && now - beat <= cfg->liveness_ns;
+	if (beat == 0 || beat > now)
+		return XG_BEAT_UNKNOWN;
+	return now - beat <= cfg->liveness_ns ? XG_BEAT_FRESH : XG_BEAT_STALE;
 }
 
 /* Mirror the frame back to the prober: MACs, addresses and ports swap; the
@@ -221,7 +231,7 @@ static __always_inline int xg_handle_ping(struct xdp_md *ctx,
 	const struct xg_bpf_keys *keys;
 	struct xg_probe p;
 	__u32 slot;
-	int auth;
+	int auth, beat;
 
 	if (f->payload_len != sizeof(p) || (void *)(pkt + 1) > data_end)
 		return XG_PASS(s, ping_malformed);
@@ -245,20 +255,27 @@ static __always_inline int xg_handle_ping(struct xdp_md *ctx,
 
 	if (!xg_agent_socket_alive(ctx, f))
 		return XG_PASS(s, ping_no_socket);
-	if (!xg_agent_heartbeat_fresh(cfg))
+	beat = xg_agent_heartbeat(cfg);
+	if (beat == XG_BEAT_UNKNOWN)
 		return XG_PASS(s, ping_stale_heartbeat);
 
 	/* Answering keeps the node alive in the prober's eyes, but the
 	 * flag means the prober already suspects it: the agent must still
-	 * hear of it and refute, or the suspicion runs out elsewhere. */
+	 * hear of it and refute, or the suspicion runs out elsewhere.  A
+	 * hung agent that wakes up refutes too. */
 	if (p.hdr.flags & XG_F_SUSPECTED)
 		xg_notice_suspected();
-	xg_probe_make_ack(&p, keys);
+	if (beat == XG_BEAT_STALE) {
+		xg_probe_make_hung_nack(&p, keys);
+		s->ping_stale_heartbeat++;
+	} else {
+		xg_probe_make_ack(&p, keys);
+		s->ping_answered++;
+	}
 	xg_frame_reverse(f);
 	f->udp->check = 0;
 	f->udp->check = xg_frame_udp_csum(f, &p);
 	__builtin_memcpy(pkt, &p, sizeof(p));
-	s->ping_answered++;
 	s->tx++;
 	return XDP_TX;
 }

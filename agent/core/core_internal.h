@@ -269,6 +269,9 @@ void     xg_indirect_on_req(struct xg_core *c,
 			    const struct xg_addr *from, uint64_t now_ns);
 /* true if the ACK belonged to a PING-REQ we serve (it is then forwarded). */
 bool     xg_indirect_on_ack(struct xg_core *c, const struct xg_probe_msg *m);
+/* true if the NACK was the target's own, flagged XG_F_REFUSED, to a PING
+ * we sent as helper (then passed on to the requester). */
+bool     xg_indirect_on_nack(struct xg_core *c, const struct xg_probe_msg *m);
 /* NACK (XG_F_REFUSED) every PING-REQ whose target is `to`; how many. */
 unsigned xg_indirect_on_refused(struct xg_core *c, const struct xg_addr *to);
 void     xg_indirect_tick(struct xg_core *c, uint64_t now_ns);

@@ -123,6 +123,29 @@ bool xg_indirect_on_ack(struct xg_core *c, const struct xg_probe_msg *m)
 	return false;
 }
 
+/* The target's XDP program says its agent is hung (a NACK from the
+ * target, flagged XG_F_REFUSED, answering our PING): pass that on now, as
+ * for a refused PING. */
+bool xg_indirect_on_nack(struct xg_core *c, const struct xg_probe_msg *m)
+{
+	size_t i;
+
+	if (!(m->flags & XG_F_REFUSED))
+		return false;
+	for (i = 0; i < XG_INDIRECT_MAX; i++) {
+		struct xg_indirect *s = &c->indirect[i];
+
+		if (s->used && s->seq == m->seq &&
+		    s->target_id == m->sender_id) {
+			reply(c, s, XG_T_NACK, XG_F_REFUSED);
+			s->used = false;
+			c->stats.pings_refused++;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* The target's host refused our PING: say so now rather than at the
  * deadline, so the requester can decide (probe.c). */
 unsigned xg_indirect_on_refused(struct xg_core *c, const struct xg_addr *to)

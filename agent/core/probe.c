@@ -211,6 +211,19 @@ void xg_probe_on_ack(struct xg_core *c, const struct xg_probe_msg *m,
 	xg_lhm_lower(c);
 }
 
+/* Our PING will get no ACK: the target's host refused it, or said its
+ * agent is hung. */
+static void target_refused(struct xg_core *c, uint64_t now_ns)
+{
+	struct xg_probe_run *p = &c->probe;
+
+	p->refused = true;
+	if (!p->indirect_sent)
+		go_indirect(c, now_ns);
+	else if (p->refused_nacks)
+		fail(c, now_ns);
+}
+
 /* Counted until the probe ends, by arrival time like ACKs.  The count is
  * capped at the helpers asked when it is used: a duplicated datagram can
  * hide one missing NACK, never invent a penalty. */
@@ -219,8 +232,18 @@ void xg_probe_on_nack(struct xg_core *c, const struct xg_probe_msg *m,
 {
 	struct xg_probe_run *p = &c->probe;
 
-	if (!p->active || !p->indirect_sent || m->seq != p->seq ||
-	    m->sender_id == p->target_id || rx_ns > p->end_ns)
+	if (!p->active || m->seq != p->seq || rx_ns > p->end_ns)
+		return;
+	/* From the target itself: its host says the agent is hung (the XDP
+	 * program, bpf/xg_probe.h), as good as a refused PING. */
+	if (m->sender_id == p->target_id) {
+		if ((m->flags & XG_F_REFUSED) && !p->refused) {
+			c->stats.pings_refused++;
+			target_refused(c, c->now_ns);
+		}
+		return;
+	}
+	if (!p->indirect_sent)
 		return;
 	p->nacks++;
 	if (m->flags & XG_F_REFUSED)
@@ -240,10 +263,6 @@ bool xg_probe_on_refused(struct xg_core *c, const struct xg_addr *to,
 	t = xg_members_find(&c->members, p->target_id);
 	if (!t || !xg_addr_equal(&t->info.addr, to))
 		return false;
-	p->refused = true;
-	if (!p->indirect_sent)
-		go_indirect(c, now_ns);
-	else if (p->refused_nacks)
-		fail(c, now_ns);
+	target_refused(c, now_ns);
 	return true;
 }

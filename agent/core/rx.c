@@ -95,8 +95,11 @@ static void on_nack(struct xg_core *c, const struct xg_probe_msg *m,
 		    uint64_t rx_ns)
 {
 	c->stats.nacks_recv++;
-	if (m->target_id == c->self->info.id)
-		xg_probe_on_nack(c, m, rx_ns);
+	if (m->target_id != c->self->info.id)
+		return;
+	if (xg_indirect_on_nack(c, m))
+		return;
+	xg_probe_on_nack(c, m, rx_ns);
 }
 
 int xg_rx_probe(struct xg_core *c, const struct xg_addr *from,

@@ -8,7 +8,8 @@
 #   2. SIGSTOP: PINGs sent well inside the window are still answered by the
 #      kernel (ping_answered moves, ping_stale_heartbeat does not);
 #   3. past the window: not one is answered (ping_stale_heartbeat moves by
-#      at least as many as were sent, ping_answered not at all);
+#      at least as many as were sent, ping_answered not at all), and every
+#      one gets the hung agent's NACK flagged REFUSED instead;
 #   4. SIGCONT: the agent writes its heartbeat again and the kernel answers;
 #   5. the stop was a starved gap: the agent stretched its window by it
 #      (xgossipctl xdp and the xg_config map agree);
@@ -72,11 +73,15 @@ sent=$(xg_xdp_field sent "$out")
 ans=$(xg_xdp_field answered "$out")
 [ -n "$sent" ] && [ "$sent" -gt 0 ] || xg_fail "past the window: the probe sent nothing: $out"
 [ "$ans" = 0 ] || xg_fail "past the window: $ans of $sent PINGs answered for a stopped agent"
+# The kernel says so: every PING gets the node's own NACK flagged REFUSED.
+hung=$(xg_xdp_field hung "$out")
+[ "$hung" = "$sent" ] ||
+	xg_fail "past the window: $hung of $sent PINGs got the hung agent's NACK: $out"
 read -r a3 s3 <<<"$(xg_xdp_stat 1 ping_answered ping_stale_heartbeat)"
 [ "$a3" = "$a2" ] || xg_fail "past the window ping_answered moved ($a2 -> $a3)"
 [ $((s3 - s2)) -ge "$sent" ] ||
 	xg_fail "past the window ping_stale_heartbeat moved by $((s3 - s2)), fewer than the $sent sent"
-xg_say "stopped past the window: 0 of $sent answered, ping_stale_heartbeat +$((s3 - s2))"
+xg_say "stopped past the window: 0 of $sent answered, $hung NACKed as hung, ping_stale_heartbeat +$((s3 - s2))"
 
 # 4. Resumed.
 xg_kill 1 CONT

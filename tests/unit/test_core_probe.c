@@ -776,6 +776,66 @@ static void pushpull_avoids_starved(void **state)
 	oc_stop(&o);
 }
 
+/* A hung target's XDP program answers with its own NACK, flagged REFUSED:
+ * like a refused PING, it ends the direct phase; with a helper's refusal
+ * the probe fails. */
+static void hung_target_nack_acts_as_refusal(void **state)
+{
+	struct onecore o;
+	struct xg_probe_msg p;
+	uint64_t now = SECOND;
+	unsigned h;
+
+	(void)state;
+	three_peers(&o);
+	p = next_ping(&o, &now);
+	/* Unflagged, the target's own NACK means nothing. */
+	assert_int_equal(deliver_nack(&o, &p, (unsigned)p.target_id, 0,
+				      now + MS), 0);
+	assert_int_equal(oc_count_sent(&o, XG_T_PING_REQ), 0);
+	assert_int_equal(deliver_nack(&o, &p, (unsigned)p.target_id,
+				      XG_F_REFUSED, now + MS), 0);
+	assert_int_equal(oc_count_sent(&o, XG_T_PING_REQ), 2);
+	assert_int_equal(xg_core_stats(o.core)->pings_refused, 1);
+	assert_int_equal(state_of(&o, p.target_id), XG_ALIVE);
+	h = oc_find(&o, XG_T_PING_REQ, 0)->to.ip[3];
+	assert_int_equal(deliver_nack(&o, &p, h, XG_F_REFUSED, now + 2 * MS), 0);
+	assert_int_equal(state_of(&o, p.target_id), XG_SUSPECT);
+	assert_int_equal(o.core->lhm, 0);
+	oc_stop(&o);
+}
+
+/* As a helper: the target's hung NACK to our PING is passed on at once. */
+static void helper_passes_hung_nack_on(void **state)
+{
+	struct onecore o;
+	struct xg_probe_msg ping, nack, hung = { .type = XG_T_NACK };
+	struct xg_addr t = host(61);
+	uint64_t now = 2 * SECOND;
+
+	(void)state;
+	start_with(&o, 0);
+	deliver_ping_req(&o, now);
+	assert_int_equal(oc_decode_probe(&o, oc_find(&o, XG_T_PING, 0), &ping),
+			 0);
+	hung.flags = XG_F_REFUSED;
+	hung.seq = ping.seq;
+	hung.sender_id = 61;
+	hung.target_id = OC_SELF_ID;
+	hung.ts_ns = ping.ts_ns;
+	assert_int_equal(oc_probe(&o, &hung, &t, now + MS), 0);
+	assert_int_equal(oc_count_sent(&o, XG_T_NACK), 1);
+	assert_int_equal(oc_find(&o, XG_T_NACK, 0)->to.ip[3], 60);
+	assert_int_equal(oc_decode_probe(&o, oc_find(&o, XG_T_NACK, 0), &nack),
+			 0);
+	assert_int_equal(nack.flags, XG_F_REFUSED);
+	assert_int_equal(nack.seq, 4242);
+	assert_int_equal(nack.sender_id, OC_SELF_ID);
+	xg_core_tick(o.core, now + o.cfg.probe_timeout_ns);
+	assert_int_equal(oc_count_sent(&o, XG_T_NACK), 1);
+	oc_stop(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -800,6 +860,8 @@ int main(void)
 		cmocka_unit_test(refused_twice_fails_at_once),
 		cmocka_unit_test(one_refusal_is_not_enough),
 		cmocka_unit_test(helper_nacks_refusal_at_once),
+		cmocka_unit_test(hung_target_nack_acts_as_refusal),
+		cmocka_unit_test(helper_passes_hung_nack_on),
 		cmocka_unit_test(pushpull_avoids_starved),
 	};
 

@@ -41,6 +41,9 @@ void report_text(FILE *out, const struct xg_probe_args *a,
 	fprintf(out, "loss          %" PRIu64 " (%.3f%%)\n", r->lost,
 		pct(r->lost, r->sent));
 	fprintf(out, "answered pps  %.1f\n", per_second(r->answered, r->send_ns));
+	if (r->hung)
+		fprintf(out, "hung          %" PRIu64 " (NACKed: the agent is hung)\n",
+			r->hung);
 	if (r->rtt.count)
 		fprintf(out, "rtt us        p50 %.1f  p99 %.1f  p99.9 %.1f  "
 			"min %.1f  max %.1f  mean %.1f\n",
@@ -99,6 +102,7 @@ int report_json(FILE *out, const struct xg_probe_args *a,
 	err |= add(o, "late", json_object_new_int64((int64_t)r->late));
 	err |= add(o, "duplicate", json_object_new_int64((int64_t)r->duplicate));
 	err |= add(o, "bad", json_object_new_int64((int64_t)r->bad));
+	err |= add(o, "hung", json_object_new_int64((int64_t)r->hung));
 	err |= add(o, "send_errors", json_object_new_int64((int64_t)r->send_errors));
 	err |= add(o, "icmp_errors", json_object_new_int64((int64_t)r->icmp_errors));
 	err |= add(o, "clock_skew", json_object_new_int64((int64_t)r->clock_skew));

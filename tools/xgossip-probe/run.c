@@ -196,7 +196,14 @@ static void on_ack(struct engine *e, const uint8_t *buf, size_t len,
 	struct xg_probe_msg m;
 	struct slot *sl;
 
-	if (xg_probe_decode(buf, len, e->s->key, NULL, &m) || m.type != XG_T_ACK ||
+	bool hung;
+
+	if (xg_probe_decode(buf, len, e->s->key, NULL, &m)) {
+		e->r->bad++;
+		return;
+	}
+	hung = m.type == XG_T_NACK && (m.flags & XG_F_REFUSED);
+	if ((m.type != XG_T_ACK && !hung) ||
 	    m.cluster_id != e->s->cluster_id ||
 	    m.sender_id != e->s->args->target_id ||
 	    m.target_id != e->s->sender_id) {
@@ -219,6 +226,10 @@ static void on_ack(struct engine *e, const uint8_t *buf, size_t len,
 	}
 	sl->live = false;
 	e->outstanding--;
+	if (hung) {
+		e->r->hung++;
+		return;
+	}
 	e->r->answered++;
 	if (rx_mono < sl->sent_ns)
 		e->r->clock_skew++;

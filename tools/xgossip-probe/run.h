@@ -19,6 +19,8 @@ struct probe_result {
 	uint64_t late;         /* answered after being counted lost */
 	uint64_t duplicate;    /* a second ACK for one PING */
 	uint64_t bad;          /* failed MAC, wrong ids or unknown seq */
+	uint64_t hung;         /* the target's NACK flagged REFUSED: its XDP
+				* program says the agent is hung */
 	uint64_t send_errors;  /* sendmmsg failures other than a full buffer */
 	uint64_t icmp_errors;  /* port/host unreachable reported on the socket */
 	uint64_t clock_skew;   /* ACKs stamped before their PING left (RTT 0) */

@@ -277,8 +277,12 @@ above):
   instead of a full probe interval (1 s) after it began, for the first
   suspicion and for every confirmation (docs/PROTOCOL.md §10, "Refused
   probes"). A whole host that goes down sends no ICMP; then detection is
-  as before: the hung-agent phase (a stopped agent's socket stays open, so
-  nothing is refused) shows that path.
+  as before: the hung-agent phase without XDP (a stopped agent's socket
+  stays open, so nothing is refused) shows that path. With XDP, once a
+  stopped agent's heartbeat is older than the liveness window, the program
+  answers its PINGs with the node's own NACK flagged REFUSED, which probers
+  treat as a refusal (docs/XDP.md): the hang is then found like a crash,
+  the window later.
 - With XDP the kernel answers PINGs for an agent whose heartbeat is younger
   than the liveness window (2 s), so SIGSTOP bursts of 1–2 s are invisible to
   the others; a 3 s burst leaves about 1 s in which probes of the stopped node
